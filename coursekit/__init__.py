@@ -1,0 +1,51 @@
+"""coursekit: the package behind the course on modern convolutional networks.
+
+Everything a notebook needs is importable from here::
+
+    import coursekit as ck
+    train_iter, test_iter = ck.load_data_fashion_mnist(batch_size=256)
+    history = ck.train_ch6(net, train_iter, test_iter, num_epochs=10, lr=0.9)
+"""
+
+from .config import describe_profile, for_profile, get_profile, seed_everything, try_all_gpus, try_gpu
+from .data import (
+    CorruptFileError,
+    DatasetNotFoundError,
+    get_fashion_mnist_labels,
+    load_data_fashion_mnist,
+)
+from .plot import LiveFigure, set_figsize, show_images
+from .train import (
+    History,
+    TrainingDiverged,
+    evaluate_accuracy,
+    init_weights,
+    load_checkpoint,
+    save_checkpoint,
+    train_ch6,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CorruptFileError",
+    "DatasetNotFoundError",
+    "History",
+    "LiveFigure",
+    "TrainingDiverged",
+    "describe_profile",
+    "evaluate_accuracy",
+    "for_profile",
+    "get_fashion_mnist_labels",
+    "get_profile",
+    "init_weights",
+    "load_checkpoint",
+    "load_data_fashion_mnist",
+    "save_checkpoint",
+    "seed_everything",
+    "set_figsize",
+    "show_images",
+    "train_ch6",
+    "try_all_gpus",
+    "try_gpu",
+]

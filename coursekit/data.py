@@ -1,0 +1,327 @@
+"""Fashion-MNIST, found wherever it is, held on the training device.
+
+The d2l loader decodes every image with PIL and resizes it in worker
+processes; on a CPU that costs more than a small network's training step. Here
+the 70,000 images live as one ``uint8`` tensor on the device, batches are
+indexed from a seeded permutation, and resizing happens on whole batches with
+``torchvision.transforms.v2.functional.resize``.
+
+Where the data comes from, in order:
+
+1. the ``root`` argument,
+2. ``$COURSEKIT_DATA``,
+3. the user cache (``$XDG_CACHE_HOME/coursekit`` or ``~/.cache/coursekit``),
+4. ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``),
+5. a download through torchvision into the user cache.
+
+Every file is checked against the SHA-256 of its *decompressed* bytes, so a
+recompressed copy (Debian's) passes and a truncated or altered one does not.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torchvision.transforms.v2 import functional as TF
+
+from .config import try_gpu
+
+DATA_ENV = "COURSEKIT_DATA"
+SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+# SHA-256 and size of the decompressed IDX files, identical to the upstream release.
+_FILES = {
+    "train-images-idx3-ubyte": ("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", 47040016),
+    "train-labels-idx1-ubyte": ("bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", 60008),
+    "t10k-images-idx3-ubyte": ("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", 7840016),
+    "t10k-labels-idx1-ubyte": ("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", 10008),
+}
+
+TEXT_LABELS = (
+    "t-shirt", "trouser", "pullover", "dress", "coat",
+    "sandal", "shirt", "sneaker", "bag", "ankle boot",
+)
+
+# Mean and standard deviation of the training images, for `normalize=True`.
+_MEAN, _STD = 0.2860, 0.3530
+
+MAX_RESIZE = 1024
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """Fashion-MNIST is in none of the places searched and could not be downloaded."""
+
+
+class CorruptFileError(OSError):
+    """A Fashion-MNIST file exists but its content is not the published one."""
+
+
+def user_cache_dir() -> Path:
+    """Where downloads go: ``$XDG_CACHE_HOME/coursekit`` or ``~/.cache/coursekit``."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "coursekit"
+
+
+def _search_dirs(root: str | os.PathLike | None) -> list[Path]:
+    dirs = []
+    if root is not None:
+        dirs.append(Path(root).expanduser())
+    if os.environ.get(DATA_ENV):
+        dirs.append(Path(os.environ[DATA_ENV]).expanduser())
+    dirs += [user_cache_dir(), SYSTEM_DIR]
+    # torchvision keeps its files under <root>/FashionMNIST/raw; accept that layout too.
+    return [d for base in dirs for d in (base, base / "FashionMNIST" / "raw")]
+
+
+def _file_in(directory: Path, name: str) -> Path | None:
+    for candidate in (directory / name, directory / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _complete_dir(directories: Sequence[Path]) -> Path | None:
+    for directory in directories:
+        if all(_file_in(directory, name) for name in _FILES):
+            return directory
+    return None
+
+
+def _not_found_message(searched: Sequence[Path], download_error: str | None) -> str:
+    places = "\n".join(f"  - {d}" for d in searched)
+    why = f"\nThe download failed: {download_error}" if download_error else ""
+    return (
+        "Fashion-MNIST was not found. Searched:\n"
+        f"{places}{why}\n"
+        "Get it one of three ways:\n"
+        "  1. connect to the internet and run again: it downloads (about 30 MB) into "
+        f"{user_cache_dir()};\n"
+        "  2. on Debian/Ubuntu, offline: sudo apt-get install dataset-fashion-mnist;\n"
+        f"  3. copy the four IDX files (.gz or not) to a folder and set {DATA_ENV}=/that/folder "
+        "(or pass root=...)."
+    )
+
+
+def _download(target: Path) -> None:
+    # torchvision verifies the MD5 of each archive it fetches.
+    from torchvision.datasets import FashionMNIST
+
+    FashionMNIST(str(target), train=True, download=True)
+
+
+def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """Return the folder that holds the four Fashion-MNIST files, downloading if needed.
+
+    Raises :class:`DatasetNotFoundError` listing every place searched and the
+    three ways to get the data when nothing is found and the download fails.
+    """
+    searched = _search_dirs(root)
+    found = _complete_dir(searched)
+    if found is not None:
+        return found
+    if not download:
+        raise DatasetNotFoundError(_not_found_message(searched, "downloading was turned off"))
+    try:
+        _download(user_cache_dir())
+    except Exception as error:  # urllib, socket and torchvision errors all mean the same here
+        raise DatasetNotFoundError(_not_found_message(searched, f"{type(error).__name__}: {error}")) from error
+    found = _complete_dir(_search_dirs(root))
+    if found is None:
+        raise DatasetNotFoundError(_not_found_message(searched, "the download left no complete copy"))
+    return found
+
+
+def _read_verified(path: Path, name: str) -> bytes:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as error:
+        raise CorruptFileError(
+            f"{path} is not a readable {'gzip ' if path.suffix == '.gz' else ''}file ({error}). "
+            "Delete it and run again to fetch a fresh copy."
+        ) from error
+    expected_sha, expected_size = _FILES[name]
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != expected_sha:
+        raise CorruptFileError(
+            f"{path} failed its checksum: {len(data):,} bytes with SHA-256 {digest[:16]}..., "
+            f"expected {expected_size:,} bytes with SHA-256 {expected_sha[:16]}... "
+            "The file is damaged or not Fashion-MNIST; delete it and run again to fetch a fresh copy."
+        )
+    return data
+
+
+def _parse_idx(data: bytes) -> np.ndarray:
+    # IDX header: 2 zero bytes, a type code (0x08 = uint8), the number of dims, then big-endian int32 sizes.
+    ndim = data[3]
+    shape = np.frombuffer(data, dtype=">i4", count=ndim, offset=4)
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+_cache: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def read_fashion_mnist(split: str, root: str | os.PathLike | None = None, download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images ``(N, 1, 28, 28)`` uint8 and labels ``(N,)`` int64 of ``split`` ('train' or 'test')."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+    directory = find_fashion_mnist(root, download)
+    key = (str(directory.resolve()), split)
+    if key not in _cache:
+        prefix = "train" if split == "train" else "t10k"
+        images, labels = (
+            _parse_idx(_read_verified(_file_in(directory, f"{prefix}-{kind}"), f"{prefix}-{kind}"))
+            for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")
+        )
+        _cache[key] = (
+            torch.from_numpy(images.copy()).unsqueeze(1),
+            torch.from_numpy(labels.astype(np.int64)),
+        )
+    return _cache[key]
+
+
+def _check_resize(resize) -> tuple[int, int] | None:
+    if resize is None:
+        return None
+    size = (resize, resize) if isinstance(resize, int) else tuple(resize) if isinstance(resize, Sequence) else None
+    if (
+        size is None
+        or len(size) != 2
+        or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_RESIZE for s in size)
+    ):
+        raise ValueError(
+            f"resize must be None, an int or a (height, width) pair of ints from 1 to {MAX_RESIZE}; "
+            f"got {resize!r}. The chapters use 28 (LeNet), 96 (GoogLeNet, ResNet, DenseNet) and 224 (AlexNet, VGG, NiN)."
+        )
+    return size
+
+
+def _check_count(value, name: str, maximum: int) -> int:
+    if value is None:
+        return maximum
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= maximum:
+        raise ValueError(f"{name} must be an int from 1 to {maximum:,}, got {value!r}.")
+    return value
+
+
+class DeviceLoader:
+    """Batches of an image tensor that lives on the device: ``(X, y)`` per step.
+
+    ``X`` is float32 ``(B, C, H, W)`` in [0, 1] (or standardised with
+    ``normalize=True``), resized on the device when ``resize`` is given; ``y``
+    is int64 ``(B,)``. With ``shuffle=True`` epoch ``e`` uses the permutation
+    seeded by ``seed + e``, so a run is reproducible and epochs differ.
+    """
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        batch_size: int,
+        *,
+        shuffle: bool,
+        resize: tuple[int, int] | None = None,
+        normalize: bool = False,
+        seed: int = 0,
+        device: torch.device | str | None = None,
+    ) -> None:
+        self.device = torch.device(device) if device is not None else try_gpu()
+        self.images = images.to(self.device)
+        self.labels = labels.to(self.device)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.resize = resize
+        self.normalize = normalize
+        self.seed = seed
+        self.epoch = 0
+
+    @property
+    def num_examples(self) -> int:
+        return len(self.labels)
+
+    def __len__(self) -> int:
+        return math.ceil(self.num_examples / self.batch_size)
+
+    def _order(self) -> torch.Tensor:
+        if not self.shuffle:
+            return torch.arange(self.num_examples, device=self.device)
+        # Drawn on the CPU so the order is the same on every device.
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        return torch.randperm(self.num_examples, generator=generator).to(self.device)
+
+    def _batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        X = self.images[index].float().div_(255)
+        if self.resize is not None and tuple(X.shape[-2:]) != self.resize:
+            X = TF.resize(X, list(self.resize), antialias=True)
+        if self.normalize:
+            X = (X - _MEAN) / _STD
+        return X, self.labels[index]
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        order = self._order()
+        self.epoch += 1
+        for start in range(0, self.num_examples, self.batch_size):
+            yield self._batch(order[start : start + self.batch_size])
+
+    def __repr__(self) -> str:
+        size = "x".join(map(str, self.resize or self.images.shape[-2:]))
+        return (
+            f"DeviceLoader({self.num_examples} images at {size}, batch_size={self.batch_size}, "
+            f"{len(self)} batches, shuffle={self.shuffle}, device={self.device})"
+        )
+
+
+def _subset(images: torch.Tensor, labels: torch.Tensor, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    if n == len(labels):
+        return images, labels
+    index = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))[:n]
+    return images[index], labels[index]
+
+
+def load_data_fashion_mnist(
+    batch_size: int,
+    resize: int | tuple[int, int] | None = None,
+    *,
+    root: str | os.PathLike | None = None,
+    device: torch.device | str | None = None,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    normalize: bool = False,
+    seed: int = 0,
+    download: bool = True,
+) -> tuple[DeviceLoader, DeviceLoader]:
+    """Fashion-MNIST as ``(train_iter, test_iter)``, with d2l's call shape.
+
+    Args:
+        batch_size: images per batch, 1 to the number of training images.
+        resize: side (or ``(height, width)``) to resize to, on the device; None keeps 28x28.
+        root: a folder to look in first (see the module docstring for the search order).
+        device: where the images live and batches are made; default :func:`try_gpu`.
+        n_train, n_test: use a fixed random subset of this many images (the profiles' small runs).
+        normalize: standardise with the training set's mean and std instead of scaling to [0, 1].
+        seed: seeds the subset and the per-epoch shuffling of the training set.
+        download: allow a download through torchvision when no local copy exists.
+    """
+    train_images, train_labels = read_fashion_mnist("train", root, download)
+    test_images, test_labels = read_fashion_mnist("test", root, download)
+    n_train = _check_count(n_train, "n_train", len(train_labels))
+    n_test = _check_count(n_test, "n_test", len(test_labels))
+    batch_size = _check_count(batch_size, "batch_size", n_train)
+    size = _check_resize(resize)
+    options = dict(resize=size, normalize=normalize, seed=seed, device=device)
+    train_iter = DeviceLoader(*_subset(train_images, train_labels, n_train, seed), batch_size, shuffle=True, **options)
+    test_iter = DeviceLoader(*_subset(test_images, test_labels, n_test, seed), batch_size, shuffle=False, **options)
+    return train_iter, test_iter
+
+
+def get_fashion_mnist_labels(labels) -> list[str]:
+    """Text labels ('t-shirt', 'trouser', ...) for integer class indices."""
+    return [TEXT_LABELS[int(i)] for i in labels]

@@ -1,0 +1,109 @@
+"""Plots for the course: image grids and a live training figure.
+
+The live figure is drawn once and then *replaced in place* through an IPython
+display handle, so a training cell shows one figure that grows, instead of the
+flicker of clearing the output and drawing a new one five times an epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, Notebook, nbval), False in a terminal or script."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in shell.config
+
+
+def set_figsize(figsize: tuple[float, float] = (3.5, 2.5)) -> None:
+    """Default size, in inches, of the figures that follow."""
+    plt.rcParams["figure.figsize"] = figsize
+
+
+def show_images(
+    imgs,
+    num_rows: int,
+    num_cols: int,
+    titles: Sequence[str] | None = None,
+    scale: float = 1.5,
+):
+    """Draw a grid of images with optional titles; returns the axes (d2l's call shape).
+
+    ``imgs`` is a tensor ``(N, H, W)`` or ``(N, 1, H, W)``, or a list of 2-D
+    arrays/tensors; at most ``num_rows * num_cols`` are drawn.
+    """
+    if num_rows < 1 or num_cols < 1:
+        raise ValueError(f"num_rows and num_cols must be at least 1, got {num_rows} and {num_cols}.")
+    figsize = (num_cols * scale, num_rows * scale)
+    _, axes = plt.subplots(num_rows, num_cols, figsize=figsize, squeeze=False)
+    axes = axes.flatten()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        if isinstance(img, torch.Tensor):
+            img = img.detach().cpu().float().numpy()
+        img = np.asarray(img)
+        if img.ndim == 3 and img.shape[0] in (1, 3):
+            img = img.transpose(1, 2, 0)  # CHW -> HWC for imshow
+        ax.imshow(img.squeeze(), cmap="gray" if img.squeeze().ndim == 2 else None)
+        ax.axis("off")
+        if titles is not None and i < len(titles):
+            ax.set_title(titles[i], fontsize=9)
+    for ax in axes[len(imgs) :]:
+        ax.axis("off")
+    plt.tight_layout()
+    return axes
+
+
+class LiveFigure:
+    """Curves that grow during training, redrawn in place in Jupyter.
+
+    ``add(x, values)`` appends one point to each named curve; ``draw()``
+    refreshes the figure. Outside a notebook nothing is shown (the training
+    loop prints text there), but the figure still exists for ``savefig``.
+    """
+
+    def __init__(self, names: Sequence[str], xlabel: str = "epoch", xlim: tuple[float, float] | None = None,
+                 figsize: tuple[float, float] = (4.5, 3.0)) -> None:
+        self.names = list(names)
+        self.xs: dict[str, list[float]] = {name: [] for name in self.names}
+        self.ys: dict[str, list[float]] = {name: [] for name in self.names}
+        self.fig, self.ax = plt.subplots(figsize=figsize)
+        self.xlabel, self.xlim = xlabel, xlim
+        self._handle = None
+        # Keep the inline backend from showing a second copy when the cell ends.
+        plt.close(self.fig)
+
+    def add(self, x: float, values: dict[str, float]) -> None:
+        for name, value in values.items():
+            self.xs[name].append(x)
+            self.ys[name].append(value)
+
+    def draw(self) -> None:
+        ax = self.ax
+        ax.cla()
+        for name in self.names:
+            if self.xs[name]:
+                style = "-" if len(self.xs[name]) > 1 else "o"
+                ax.plot(self.xs[name], self.ys[name], style, label=name)
+        ax.set_xlabel(self.xlabel)
+        if self.xlim:
+            ax.set_xlim(*self.xlim)
+        ax.grid(True, alpha=0.3)
+        if any(self.xs.values()):
+            ax.legend(loc="best", fontsize=8)
+        self.fig.tight_layout()
+        if in_notebook():
+            from IPython.display import display
+
+            if self._handle is None:
+                self._handle = display(self.fig, display_id=True)
+            else:
+                self._handle.update(self.fig)

@@ -1,0 +1,204 @@
+import math
+import re
+
+import pytest
+import torch
+from torch import nn
+
+import coursekit as ck
+from coursekit.train import History, TrainingDiverged, init_weights
+
+
+def small_lenet() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )
+
+
+class Tripwire(nn.Module):
+    """Identity until its `at`-th call, then does `action` (a NaN or a Ctrl-C)."""
+
+    def __init__(self, at: int, action: str) -> None:
+        super().__init__()
+        self.at, self.action, self.calls = at, action, 0
+
+    def forward(self, x):
+        if self.training:
+            self.calls += 1
+            if self.calls == self.at:
+                if self.action == "interrupt":
+                    raise KeyboardInterrupt
+                return x * float("nan")
+        return x
+
+
+@pytest.fixture(scope="module")
+def subset(fashion_root):
+    return ck.load_data_fashion_mnist(100, root=fashion_root, device="cpu", n_train=2000, n_test=1000)
+
+
+def test_lenet_learns_on_a_real_subset(subset):
+    train_iter, test_iter = subset
+    history = ck.train_ch6(small_lenet(), train_iter, test_iter, num_epochs=3, lr=0.1, device="cpu",
+                           momentum=0.9, verbose=False)
+    assert len(history) == 3 and not history.interrupted
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.test_acc[-1] > 0.6  # chance is 0.1
+    assert history.device == "cpu"
+    assert all(s > 0 for s in history.examples_per_sec) and all(s > 0 for s in history.seconds)
+
+
+def test_same_seed_same_run(fashion_root):
+    def run(seed):
+        ck.seed_everything(seed)  # the biases keep PyTorch's init, drawn when the net is built
+        train_iter, test_iter = ck.load_data_fashion_mnist(100, root=fashion_root, device="cpu", n_train=1000, n_test=500)
+        return ck.train_ch6(small_lenet(), train_iter, test_iter, 2, 0.1, "cpu", seed=seed, verbose=False)
+
+    a, b, c = run(7), run(7), run(8)
+    assert a.train_loss == b.train_loss and a.test_acc == b.test_acc
+    assert a.train_loss != c.train_loss
+
+
+def test_printed_lines_outside_jupyter(subset, capsys):
+    train_iter, test_iter = subset
+    ck.train_ch6(small_lenet(), train_iter, test_iter, 2, 0.1, "cpu")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("epoch 1/2: loss ") and lines[1].startswith("epoch 2/2: loss ")
+    # d2l's closing line, on one line.
+    assert re.fullmatch(r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}, \d+\.\d examples/sec on cpu", lines[2])
+
+
+def test_nan_loss_stops_with_epoch_batch_and_advice(subset):
+    train_iter, test_iter = subset
+    batches = len(train_iter)
+    net = nn.Sequential(Tripwire(at=batches + 5, action="nan"), small_lenet())
+    with pytest.raises(TrainingDiverged) as info:
+        ck.train_ch6(net, train_iter, test_iter, 3, 0.1, "cpu", verbose=False)
+    message = str(info.value)
+    assert "epoch 2, batch 5" in message
+    assert "smaller learning rate" in message and "lr=0.01" in message
+    assert len(info.value.history) == 1  # the finished epoch survives
+    assert math.isfinite(info.value.history.train_loss[0])
+
+
+def test_ctrl_c_returns_the_finished_epochs(subset, tmp_path, capsys):
+    train_iter, test_iter = subset
+    batches = len(train_iter)
+    net = nn.Sequential(Tripwire(at=2 * batches + 3, action="interrupt"), small_lenet())
+    history = ck.train_ch6(net, train_iter, test_iter, 5, 0.1, "cpu", checkpoint=tmp_path / "run.pt")
+    assert history.interrupted and len(history) == 2
+    assert "Interrupted in epoch 3, batch 3" in capsys.readouterr().out
+    saved = ck.load_checkpoint(tmp_path / "run.pt", nn.Sequential(Tripwire(0, "nan"), small_lenet()))
+    assert saved.train_loss == history.train_loss  # the checkpoint holds both finished epochs
+
+
+def test_checkpoint_round_trip(subset, tmp_path):
+    train_iter, test_iter = subset
+    net = small_lenet()
+    path = tmp_path / "ckpt" / "lenet.pt"
+    history = ck.train_ch6(net, train_iter, test_iter, 2, 0.1, "cpu", momentum=0.9, checkpoint=path, verbose=False)
+    assert path.is_file() and not path.with_name("lenet.pt.tmp").exists()
+
+    fresh = small_lenet()
+    optimizer = torch.optim.SGD(fresh.parameters(), lr=0.1, momentum=0.9)
+    loaded = ck.load_checkpoint(path, fresh, optimizer)
+    assert loaded == history
+    for (name, a), (_, b) in zip(net.state_dict().items(), fresh.state_dict().items()):
+        assert torch.equal(a, b), name
+    # The momentum buffers came back too, so training resumes where it stopped.
+    assert all("momentum_buffer" in s for s in optimizer.state.values()) and len(optimizer.state) == 10
+    assert ck.evaluate_accuracy(fresh, test_iter) == pytest.approx(history.test_acc[-1])
+
+
+def test_load_checkpoint_errors(tmp_path):
+    net = small_lenet()
+    with pytest.raises(FileNotFoundError, match="No checkpoint at"):
+        ck.load_checkpoint(tmp_path / "missing.pt", net)
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="garbage.pt is not a readable coursekit checkpoint"):
+        ck.load_checkpoint(garbage, net)
+    other = tmp_path / "other.pt"
+    ck.save_checkpoint(other, nn.Linear(3, 2))
+    with pytest.raises(ValueError, match="different architecture"):
+        ck.load_checkpoint(other, net)
+
+
+class NotData:
+    pass
+
+
+def test_checkpoints_load_weights_only(tmp_path):
+    # A pickle with arbitrary objects is refused: loading a checkpoint never runs code.
+    path = tmp_path / "evil.pt"
+    torch.save({"model": {}, "payload": NotData()}, path)
+    with pytest.raises(ValueError, match="not a readable coursekit checkpoint"):
+        ck.load_checkpoint(path, small_lenet())
+
+
+def test_xavier_init_reaches_lazy_layers():
+    net = nn.Sequential(nn.LazyConv2d(6, 5), nn.ReLU(), nn.Flatten(), nn.LazyLinear(10))
+    with pytest.raises(ValueError, match="lazy layers"):
+        init_weights(net)
+    init_weights(net, torch.zeros(2, 1, 28, 28))
+    for layer, fan_in, fan_out in [(net[0], 1 * 25, 6 * 25), (net[3], 6 * 24 * 24, 10)]:
+        bound = math.sqrt(6 / (fan_in + fan_out))
+        # PyTorch's default init would give a different spread: 1/sqrt(fan_in).
+        assert layer.weight.abs().max() <= bound
+        assert layer.weight.abs().max() > 0.9 * bound
+
+
+def test_lazy_net_trains(subset):
+    train_iter, test_iter = subset
+    net = nn.Sequential(nn.LazyConv2d(8, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.LazyLinear(10))
+    history = ck.train_ch6(net, train_iter, test_iter, 1, 0.1, "cpu", verbose=False)
+    assert history.test_acc[0] > 0.3
+
+
+@pytest.mark.parametrize("options", [dict(precision="bf16"), dict(channels_last=True), dict(optimizer="adam", schedule="cosine"),
+                                     dict(optimizer="adamw", weight_decay=1e-4, schedule="onecycle"), dict(init=None)])
+def test_training_options_run(subset, options):
+    train_iter, test_iter = subset
+    lr = 2e-3 if options.get("optimizer", "sgd") != "sgd" else 0.05
+    ck.seed_everything(0)
+    history = ck.train_ch6(small_lenet(), train_iter, test_iter, 3, lr, "cpu", momentum=0.9, verbose=False, **options)
+    assert len(history) == 3 and history.test_acc[-1] > 0.5, history
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(num_epochs=0), "num_epochs must be a positive int"),
+        (dict(lr=-0.1), "lr must be a positive number"),
+        (dict(lr=float("nan")), "lr must be a positive number"),
+        (dict(precision="fp8"), "precision must be None, 'bf16' or 'fp16'"),
+        (dict(optimizer="rmsprop"), "optimizer must be one of sgd, adam, adamw"),
+        (dict(schedule="step"), "schedule must be None or one of cosine, onecycle"),
+        (dict(init="he"), "init must be 'xavier' or None"),
+    ],
+)
+def test_bad_arguments_are_explained(subset, kwargs, match):
+    train_iter, test_iter = subset
+    arguments = dict(num_epochs=1, lr=0.1) | kwargs
+    with pytest.raises(ValueError, match=re.escape(match)):
+        ck.train_ch6(small_lenet(), train_iter, test_iter, device="cpu", verbose=False, **arguments)
+
+
+def test_evaluate_accuracy_restores_training_mode(subset):
+    _, test_iter = subset
+    net = small_lenet().train()
+    accuracy = ck.evaluate_accuracy(net, test_iter)
+    assert net.training and 0.0 <= accuracy <= 1.0
+
+
+def test_history_plots_and_serialises():
+    history = History(train_loss=[1.0, 0.5], train_acc=[0.6, 0.8], test_acc=[0.55, 0.75],
+                      examples_per_sec=[100.0, 300.0], seconds=[2.0, 1.0], device="cpu")
+    assert History.from_dict(history.to_dict()) == history
+    # Overall speed is total examples over total time: two equal epochs at 100 and 300/s give 150/s.
+    assert history.final_line() == "loss 0.500, train acc 0.800, test acc 0.750, 150.0 examples/sec on cpu"
+    ax = history.plot()
+    assert [line.get_label() for line in ax.get_lines()] == ["train loss", "train acc", "test acc"]
