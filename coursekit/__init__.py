@@ -14,13 +14,15 @@ from .data import (
     get_fashion_mnist_labels,
     load_data_fashion_mnist,
 )
-from .plot import LiveFigure, set_figsize, show_images
+from .plot import LiveFigure, plot_confusion_matrix, set_figsize, show_images
 from .train import (
     History,
     TrainingDiverged,
+    confusion_matrix,
     evaluate_accuracy,
     init_weights,
     load_checkpoint,
+    predict,
     save_checkpoint,
     train_ch6,
 )
@@ -33,6 +35,7 @@ __all__ = [
     "History",
     "LiveFigure",
     "TrainingDiverged",
+    "confusion_matrix",
     "describe_profile",
     "evaluate_accuracy",
     "for_profile",
@@ -41,6 +44,8 @@ __all__ = [
     "init_weights",
     "load_checkpoint",
     "load_data_fashion_mnist",
+    "plot_confusion_matrix",
+    "predict",
     "save_checkpoint",
     "seed_everything",
     "set_figsize",

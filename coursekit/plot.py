@@ -107,3 +107,29 @@ class LiveFigure:
                 self._handle = display(self.fig, display_id=True)
             else:
                 self._handle.update(self.fig)
+
+
+def plot_confusion_matrix(matrix: torch.Tensor, labels: Sequence[str], normalize: bool = True, ax=None):
+    """Heat map of a confusion matrix (rows: true class, columns: predicted); returns the axes.
+
+    With ``normalize=True`` each row is divided by its total, so the diagonal
+    reads as per-class recall.
+    """
+    matrix = matrix.detach().cpu().double()
+    if normalize:
+        matrix = matrix / matrix.sum(dim=1, keepdim=True).clamp(min=1)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    image = ax.imshow(matrix.numpy(), cmap="Blues", vmin=0)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for (i, j), value in np.ndenumerate(matrix.numpy()):
+        if value >= 0.01:
+            text = f"{value:.2f}" if normalize else f"{int(value)}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=6,
+                    color="white" if value > 0.5 * matrix.max().item() else "black")
+    plt.colorbar(image, ax=ax, fraction=0.046)
+    plt.tight_layout()
+    return ax

@@ -149,6 +149,27 @@ def evaluate_accuracy(net: nn.Module, data_iter, device: torch.device | str | No
     return correct.item() / max(total, 1)
 
 
+def predict(net: nn.Module, data_iter, device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Predicted and true labels of every example in ``data_iter``, as two CPU tensors."""
+    if device is None:
+        device = next(iter(net.parameters())).device
+    was_training = net.training
+    net.eval()
+    predicted, true = [], []
+    with torch.no_grad():
+        for X, y in data_iter:
+            predicted.append(net(X.to(device)).argmax(dim=1).cpu())
+            true.append(y.cpu())
+    net.train(was_training)
+    return torch.cat(predicted), torch.cat(true)
+
+
+def confusion_matrix(predicted: torch.Tensor, true: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
+    """``(num_classes, num_classes)`` counts: row = true class, column = predicted class."""
+    index = true.long() * num_classes + predicted.long()
+    return torch.bincount(index, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
 def save_checkpoint(path: str | os.PathLike, net: nn.Module, optimizer: torch.optim.Optimizer | None = None,
                     history: History | None = None) -> None:
     """Save model, optimizer and history to ``path``, atomically.

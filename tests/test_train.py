@@ -202,3 +202,17 @@ def test_history_plots_and_serialises():
     assert history.final_line() == "loss 0.500, train acc 0.800, test acc 0.750, 150.0 examples/sec on cpu"
     ax = history.plot()
     assert [line.get_label() for line in ax.get_lines()] == ["train loss", "train acc", "test acc"]
+
+
+def test_predict_and_confusion_matrix(subset):
+    _, test_iter = subset
+    net = small_lenet()
+    predicted, true = ck.predict(net, test_iter)
+    assert predicted.shape == true.shape == (1000,)
+    matrix = ck.confusion_matrix(predicted, true)
+    assert matrix.shape == (10, 10) and matrix.sum() == 1000
+    assert torch.equal(matrix.sum(dim=1), torch.bincount(true, minlength=10))  # rows are true classes
+    assert torch.equal(matrix.sum(dim=0), torch.bincount(predicted, minlength=10))
+    assert matrix.trace().item() / 1000 == pytest.approx(ck.evaluate_accuracy(net, test_iter))
+    ax = ck.plot_confusion_matrix(matrix, ck.get_fashion_mnist_labels(range(10)))
+    assert [t.get_text() for t in ax.get_yticklabels()][:2] == ["t-shirt", "trouser"]
