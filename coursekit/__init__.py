@@ -7,6 +7,7 @@ Everything a notebook needs is importable from here::
     history = ck.train_ch6(net, train_iter, test_iter, num_epochs=10, lr=0.9)
 """
 
+from . import check, models
 from .config import describe_profile, for_profile, get_profile, seed_everything, try_all_gpus, try_gpu
 from .data import (
     CorruptFileError,
@@ -14,6 +15,7 @@ from .data import (
     get_fashion_mnist_labels,
     load_data_fashion_mnist,
 )
+from .models import get_model, list_models
 from .plot import LiveFigure, plot_confusion_matrix, set_figsize, show_images
 from .train import (
     History,
@@ -39,11 +41,15 @@ __all__ = [
     "describe_profile",
     "evaluate_accuracy",
     "for_profile",
+    "check",
     "get_fashion_mnist_labels",
+    "get_model",
     "get_profile",
     "init_weights",
+    "list_models",
     "load_checkpoint",
     "load_data_fashion_mnist",
+    "models",
     "plot_confusion_matrix",
     "predict",
     "save_checkpoint",
