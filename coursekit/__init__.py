@@ -8,7 +8,7 @@ Everything a notebook needs is importable from here::
 """
 
 from . import check, models
-from .config import describe_profile, for_profile, get_profile, seed_everything, try_all_gpus, try_gpu
+from .config import describe_profile, fast_precision, for_profile, get_profile, seed_everything, try_all_gpus, try_gpu
 from .data import (
     CorruptFileError,
     DatasetNotFoundError,
@@ -40,6 +40,7 @@ __all__ = [
     "confusion_matrix",
     "describe_profile",
     "evaluate_accuracy",
+    "fast_precision",
     "for_profile",
     "check",
     "get_fashion_mnist_labels",
