@@ -7,13 +7,21 @@ Everything a notebook needs is importable from here::
     history = ck.train_ch6(net, train_iter, test_iter, num_epochs=10, lr=0.9)
 """
 
-from . import check, models
+from . import check, inspect, models
 from .config import describe_profile, fast_precision, for_profile, get_profile, seed_everything, try_all_gpus, try_gpu
 from .data import (
     CorruptFileError,
     DatasetNotFoundError,
     get_fashion_mnist_labels,
     load_data_fashion_mnist,
+)
+from .inspect import (
+    count_params,
+    effective_receptive_field,
+    flops,
+    layer_shapes,
+    receptive_field,
+    summary,
 )
 from .models import get_model, list_models
 from .plot import LiveFigure, plot_confusion_matrix, set_figsize, show_images
@@ -32,6 +40,13 @@ from .train import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "summary",
+    "receptive_field",
+    "layer_shapes",
+    "inspect",
+    "flops",
+    "effective_receptive_field",
+    "count_params",
     "CorruptFileError",
     "DatasetNotFoundError",
     "History",
