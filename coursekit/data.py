@@ -20,6 +20,7 @@ recompressed copy (Debian's) passes and a truncated or altered one does not.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import math
@@ -242,13 +243,36 @@ class DeviceLoader:
         self.normalize = normalize
         self.seed = seed
         self.epoch = 0
+        self.rank, self.world_size, self.drop_last = 0, 1, False
 
     @property
     def num_examples(self) -> int:
         return len(self.labels)
 
     def __len__(self) -> int:
+        if self.drop_last:
+            return self.num_examples // self.batch_size
         return math.ceil(self.num_examples / self.batch_size)
+
+    def shard(self, rank: int, world_size: int, drop_last: bool) -> "DeviceLoader":
+        """This process's share of every batch, for training with several processes.
+
+        Every process draws the same permutation and takes slice ``rank`` of
+        each batch, so together they see the same global batches as one
+        process would. ``drop_last`` drops a last batch smaller than
+        ``batch_size`` (the training set, so that every process takes the same
+        number of equal steps); otherwise it is split as evenly as it goes.
+        """
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in [0, {world_size}), got {rank}.")
+        if drop_last and self.batch_size % world_size:
+            raise ValueError(
+                f"batch_size={self.batch_size} does not split evenly over {world_size} processes; "
+                f"use a multiple of {world_size}."
+            )
+        shard = copy.copy(self)
+        shard.rank, shard.world_size, shard.drop_last = rank, world_size, drop_last
+        return shard
 
     def _order(self) -> torch.Tensor:
         if not self.shuffle:
@@ -268,8 +292,11 @@ class DeviceLoader:
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         order = self._order()
         self.epoch += 1
-        for start in range(0, self.num_examples, self.batch_size):
-            yield self._batch(order[start : start + self.batch_size])
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            index = order[start : start + self.batch_size]
+            if self.world_size > 1:
+                index = torch.tensor_split(index, self.world_size)[self.rank]
+            yield self._batch(index)
 
     def __repr__(self) -> str:
         size = "x".join(map(str, self.resize or self.images.shape[-2:]))

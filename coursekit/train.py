@@ -135,18 +135,8 @@ def evaluate_accuracy(net: nn.Module, data_iter, device: torch.device | str | No
     """Fraction of correct predictions of ``net`` over ``data_iter``, in eval mode."""
     if device is None:
         device = next(iter(net.parameters())).device
-    device = torch.device(device)
-    was_training = net.training
-    net.eval()
-    correct = torch.zeros((), dtype=torch.int64, device=device)
-    total = 0
-    with torch.no_grad(), _autocast(device, precision):
-        for X, y in data_iter:
-            X, y = X.to(device), y.to(device)
-            correct += (net(X).argmax(dim=1) == y).sum()
-            total += y.numel()
-    net.train(was_training)
-    return correct.item() / max(total, 1)
+    correct, total = _count_correct(net, data_iter, torch.device(device), precision).tolist()
+    return correct / max(total, 1)
 
 
 def predict(net: nn.Module, data_iter, device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -171,46 +161,70 @@ def confusion_matrix(predicted: torch.Tensor, true: torch.Tensor, num_classes: i
 
 
 def save_checkpoint(path: str | os.PathLike, net: nn.Module, optimizer: torch.optim.Optimizer | None = None,
-                    history: History | None = None) -> None:
-    """Save model, optimizer and history to ``path``, atomically.
+                    history: History | None = None, scheduler=None) -> None:
+    """Save model, optimizer, history (and LR schedule) to ``path``, atomically.
 
-    The file is written next to its destination and renamed into place, so an
-    interruption mid-save leaves the previous checkpoint intact.
+    The random-number state is saved too, so a resumed run draws the same
+    dropout masks as an uninterrupted one. The file is written next to its
+    destination and renamed into place: an interruption mid-save leaves the
+    previous checkpoint intact.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {
-        "model": net.state_dict(),
+        "model": _unwrap(net).state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
         "history": history.to_dict() if history is not None else None,
+        "rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }
     tmp = path.with_name(path.name + ".tmp")
     torch.save(state, tmp)
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: str | os.PathLike, net: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> History | None:
-    """Load a checkpoint written by :func:`save_checkpoint` into ``net`` (and ``optimizer``).
-
-    Uses ``weights_only=True``: a checkpoint can hold tensors and plain data,
-    never code. Returns the saved :class:`History`, or None if it had none.
-    """
+def _read_checkpoint(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No checkpoint at {path}.")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise ValueError(f"{path} is not a readable coursekit checkpoint ({type(error).__name__}: {error}).") from error
+        raise ValueError(f"{path} is not a readable coursekit checkpoint ({type(error).__name__}: {error}). "
+                         "Delete it to start afresh.") from error
     if not isinstance(state, dict) or "model" not in state:
         raise ValueError(f"{path} is not a coursekit checkpoint (no 'model' entry); it was not written by save_checkpoint.")
+    return state
+
+
+def load_checkpoint(path: str | os.PathLike, net: nn.Module, optimizer: torch.optim.Optimizer | None = None,
+                    scheduler=None, restore_rng: bool = False) -> History | None:
+    """Load a checkpoint written by :func:`save_checkpoint` into ``net`` (and ``optimizer``, ``scheduler``).
+
+    Uses ``weights_only=True``: a checkpoint can hold tensors and plain data,
+    never code. ``restore_rng=True`` also restores the random-number state, to
+    continue a run exactly. Returns the saved :class:`History`, or None.
+    """
+    state = _read_checkpoint(path)
     try:
-        net.load_state_dict(state["model"])
+        _unwrap(net).load_state_dict(state["model"])
     except RuntimeError as error:
         raise ValueError(f"{path} holds weights for a different architecture: {error}") from error
     if optimizer is not None and state.get("optimizer") is not None:
         optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state.get("scheduler") is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    if restore_rng and state.get("rng") is not None:
+        torch.set_rng_state(state["rng"])
+        if state.get("cuda_rng") and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
     return History.from_dict(state["history"]) if state.get("history") else None
+
+
+def _unwrap(net: nn.Module) -> nn.Module:
+    """The model inside a DistributedDataParallel wrapper (or the model itself)."""
+    return net.module if isinstance(net, nn.parallel.DistributedDataParallel) else net
 
 
 def _make_optimizer(net: nn.Module, optimizer, lr: float, momentum: float, weight_decay: float):
@@ -243,6 +257,52 @@ def _check_arguments(num_epochs, lr, precision) -> None:
         raise ValueError(f"precision must be None, 'bf16' or 'fp16', got {precision!r}.")
 
 
+def _distributed() -> tuple[int, int]:
+    """``(rank, world_size)`` of this process; ``(0, 1)`` outside ``torchrun``."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def _all_reduce(values: torch.Tensor, op=None) -> torch.Tensor:
+    if _distributed()[1] > 1:
+        torch.distributed.all_reduce(values, op=op or torch.distributed.ReduceOp.SUM)
+    return values
+
+
+def _shard(data_iter, rank: int, world_size: int, drop_last: bool):
+    if world_size == 1:
+        return data_iter
+    if not hasattr(data_iter, "shard"):
+        raise TypeError(
+            f"Under torchrun ({world_size} processes) train_ch6 splits every batch across processes, which needs "
+            f"the loader of load_data_fashion_mnist; got {type(data_iter).__name__}."
+        )
+    return data_iter.shard(rank, world_size, drop_last=drop_last)
+
+
+def _count_correct(net: nn.Module, data_iter, device: torch.device, precision: str | None) -> torch.Tensor:
+    """``[correct, total]`` over ``data_iter``, as a device tensor (one sync when read)."""
+    was_training = net.training
+    net.eval()
+    counts = torch.zeros(2, dtype=torch.int64, device=device)
+    with torch.no_grad(), _autocast(device, precision):
+        for X, y in data_iter:
+            X, y = X.to(device), y.to(device)
+            counts[0] += (net(X).argmax(dim=1) == y).sum()
+            counts[1] += y.numel()
+    net.train(was_training)
+    return counts
+
+
+def _print_epoch(epoch: int, num_epochs: int, history: History) -> None:
+    print(
+        f"epoch {epoch + 1}/{num_epochs}: loss {history.train_loss[-1]:.3f}, train acc {history.train_acc[-1]:.3f}, "
+        f"test acc {history.test_acc[-1]:.3f}, {history.examples_per_sec[-1]:.1f} examples/sec",
+        flush=True,
+    )
+
+
 def train_ch6(
     net: nn.Module,
     train_iter,
@@ -260,6 +320,7 @@ def train_ch6(
     init: str | None = "xavier",
     seed: int | None = 0,
     checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
     verbose: bool = True,
 ) -> History:
     """Train ``net`` with cross-entropy and return its :class:`History`.
@@ -270,19 +331,47 @@ def train_ch6(
         optimizer: ``'sgd'`` (d2l's), ``'adam'``, ``'adamw'``, or a built optimizer.
         momentum, weight_decay: passed to the optimizer (momentum to SGD only).
         schedule: None (constant lr), ``'cosine'`` or ``'onecycle'``, stepped every batch.
-        precision: None (fp32), ``'bf16'`` or ``'fp16'`` autocast (fp16 with a gradient scaler on CUDA).
+        precision: None (fp32), ``'bf16'`` or ``'fp16'`` autocast (fp16 with a gradient scaler on CUDA);
+            :func:`coursekit.fast_precision` says which one pays on a device.
         channels_last: use the NHWC memory layout, faster for convolutions on recent GPUs.
         init: ``'xavier'`` re-initialises Linear/Conv weights like d2l; None keeps the model's own.
         seed: seeds the initialisation and dropout; None leaves the random state alone.
-        checkpoint: a path; model, optimizer and history are saved there after every epoch.
+        checkpoint: a path; model, optimizer, schedule and history are saved there after every epoch.
+        resume: continue from ``checkpoint`` if it exists, up to ``num_epochs`` in all; the result
+            is the same as a run that was never interrupted.
         verbose: print progress (a live figure and progress bar in Jupyter, a line per epoch elsewhere).
 
     Ctrl-C stops training and returns the history of the finished epochs
     (``history.interrupted`` is True). A NaN or infinite loss raises
     :class:`TrainingDiverged`, whose ``.history`` keeps the finished epochs.
+
+    Under ``torchrun --nproc_per_node=N`` every process runs this same call:
+    the model is wrapped in ``DistributedDataParallel``, each process takes
+    its share of every batch (so the global batch stays ``batch_size``),
+    metrics are summed over processes, and only rank 0 prints and saves.
     """
+    rank, _ = _distributed()
+    live = verbose and rank == 0 and in_notebook()
+    history = _train(
+        net, train_iter, test_iter, num_epochs, lr, device, optimizer=optimizer, momentum=momentum,
+        weight_decay=weight_decay, schedule=schedule, precision=precision, channels_last=channels_last,
+        init=init, seed=seed, checkpoint=checkpoint, resume=resume, live=live,
+        on_epoch=_print_epoch if verbose and rank == 0 and not live else None,
+        verbose=verbose and rank == 0,
+    )
+    if verbose and rank == 0 and len(history):
+        print(history.final_line())
+    return history
+
+
+def _train(net, train_iter, test_iter, num_epochs, lr, device, *, optimizer, momentum, weight_decay, schedule,
+           precision, channels_last, init, seed, checkpoint, resume, live, on_epoch, verbose) -> History:
+    """The loop behind :func:`train_ch6` (and the d2l-compatible ``train_ch5``); see there."""
     _check_arguments(num_epochs, lr, precision)
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=PATH: the file to resume from.")
     device = torch.device(device) if device is not None else try_gpu()
+    rank, world_size = _distributed()
     if seed is not None:
         seed_everything(seed)
     net.to(device)
@@ -295,32 +384,46 @@ def train_ch6(
     net.to(memory_format=memory_format)
 
     opt = _make_optimizer(net, optimizer, lr, momentum, weight_decay)
+    train_iter = _shard(train_iter, rank, world_size, drop_last=True)
+    test_iter = _shard(test_iter, rank, world_size, drop_last=False)
     num_batches = len(train_iter)
     scheduler = _make_schedule(opt, schedule, lr, num_epochs * num_batches)
+    history = History(device=str(device))
+    if resume and Path(checkpoint).is_file():
+        history = load_checkpoint(checkpoint, net, opt, scheduler, restore_rng=True) or history
+        if hasattr(train_iter, "epoch"):
+            train_iter.epoch = len(history)  # the same shuffles as the uninterrupted run
+        if verbose:
+            print(f"Resuming from {checkpoint} after epoch {len(history)}.")
+    first_epoch = len(history)
+    model = net
+    if world_size > 1:
+        model = nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16" and device.type == "cuda")
     loss_fn = nn.CrossEntropyLoss()
-    history = History(device=str(device))
-    live = verbose and in_notebook()
     figure = LiveFigure(["train loss", "train acc", "test acc"], xlim=(0, num_epochs)) if live else None
-    bar = tqdm(total=num_epochs * num_batches, unit="batch", disable=not live)
+    if figure is not None:
+        for epoch in range(first_epoch):
+            figure.add(epoch + 1, {"train loss": history.train_loss[epoch], "train acc": history.train_acc[epoch],
+                                   "test acc": history.test_acc[epoch]})
+    bar = tqdm(total=(num_epochs - first_epoch) * num_batches, unit="batch", disable=not live)
     sync_every = max(1, math.ceil(num_batches / _SYNCS_PER_EPOCH))
+    no_bad_batch = torch.iinfo(torch.int64).max
 
-    epoch, i = 0, -1
+    epoch, i = first_epoch, -1
     try:
-        for epoch in range(num_epochs):
+        for epoch in range(first_epoch, num_epochs):
             epoch_start = time.perf_counter()
-            net.train()
+            model.train()
             # Running sums stay on the device; reading them forces a sync, so it happens rarely.
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), dtype=torch.int64, device=device)
-            first_bad = torch.full((), -1, dtype=torch.int64, device=device)
-            seen = 0
-            step_start = time.perf_counter()
+            sums = torch.zeros(2, dtype=torch.float64, device=device)  # loss * n, correct
+            count = 0  # examples seen by this process: known on the host, no sync needed
+            first_bad = torch.full((), no_bad_batch, dtype=torch.int64, device=device)
             for i, (X, y) in enumerate(train_iter):
                 X = X.to(device, non_blocking=True).contiguous(memory_format=memory_format)
                 y = y.to(device, non_blocking=True)
                 with _autocast(device, precision):
-                    y_hat = net(X)
+                    y_hat = model(X)
                     loss = loss_fn(y_hat, y)
                 opt.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
@@ -328,48 +431,45 @@ def train_ch6(
                 scaler.update()
                 if scheduler is not None:
                     scheduler.step()
-                loss = loss.detach().float()
-                first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss), i, first_bad)
-                loss_sum += loss * y.numel()
-                correct += (y_hat.argmax(dim=1) == y).sum()
-                seen += y.numel()
+                loss = loss.detach()
+                first_bad = torch.where(torch.isfinite(loss), first_bad, torch.clamp(first_bad, max=i))
+                sums += torch.stack([loss.double() * y.numel(), (y_hat.argmax(dim=1) == y).sum().double()])
+                count += y.numel()
                 bar.update(1)
                 if (i + 1) % sync_every == 0 or i + 1 == num_batches:
-                    bad = first_bad.item()  # the sync point
-                    if bad >= 0:
+                    totals = _all_reduce(torch.cat([sums, sums.new_tensor([count])]))
+                    bad = _all_reduce(first_bad.clone(), torch.distributed.ReduceOp.MIN if world_size > 1 else None)
+                    bad = bad.item()  # the sync point
+                    if bad != no_bad_batch:
                         raise TrainingDiverged(
-                            f"The loss became {loss_sum.item()} in epoch {epoch + 1}, batch {bad + 1}: "
+                            f"The loss became NaN or infinite in epoch {epoch + 1}, batch {bad + 1}: "
                             f"training diverged. Try a smaller learning rate (lr={lr} now, e.g. lr={lr / 10:g}). "
                             f"The {len(history)} finished epoch(s) are in this error's .history.",
                             history,
                         )
-                    train_loss, train_acc = loss_sum.item() / seen, correct.item() / seen
+                    loss_sum, correct, seen = totals.tolist()
+                    train_loss, train_acc = loss_sum / seen, correct / seen
                     bar.set_postfix(epoch=epoch + 1, loss=f"{train_loss:.3f}", acc=f"{train_acc:.3f}")
                     if figure is not None and i + 1 < num_batches:
                         figure.add(epoch + (i + 1) / num_batches, {"train loss": train_loss, "train acc": train_acc})
                         figure.draw()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
-            train_seconds = time.perf_counter() - step_start
-            test_acc = evaluate_accuracy(net, test_iter, device, precision)
+            train_seconds = time.perf_counter() - epoch_start
+            correct, total = _all_reduce(_count_correct(net, test_iter, device, precision)).tolist()
+            test_acc = correct / max(total, 1)
             history.append(train_loss, train_acc, test_acc, seen / train_seconds, time.perf_counter() - epoch_start)
-            if checkpoint is not None:
-                save_checkpoint(checkpoint, net, opt, history)
+            if checkpoint is not None and rank == 0:
+                save_checkpoint(checkpoint, net, opt, history, scheduler)
             if figure is not None:
                 figure.add(epoch + 1, {"train loss": train_loss, "train acc": train_acc, "test acc": test_acc})
                 figure.draw()
-            elif verbose:
-                print(
-                    f"epoch {epoch + 1}/{num_epochs}: loss {train_loss:.3f}, train acc {train_acc:.3f}, "
-                    f"test acc {test_acc:.3f}, {history.examples_per_sec[-1]:.1f} examples/sec",
-                    flush=True,
-                )
+            if on_epoch is not None:
+                on_epoch(epoch, num_epochs, history)
     except KeyboardInterrupt:
         history.interrupted = True
         if verbose:
             print(f"Interrupted in epoch {epoch + 1}, batch {i + 1}: returning the {len(history)} finished epoch(s).")
     finally:
         bar.close()
-    if verbose and len(history):
-        print(history.final_line())
     return history

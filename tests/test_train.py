@@ -216,3 +216,36 @@ def test_predict_and_confusion_matrix(subset):
     assert matrix.trace().item() / 1000 == pytest.approx(ck.evaluate_accuracy(net, test_iter))
     ax = ck.plot_confusion_matrix(matrix, ck.get_fashion_mnist_labels(range(10)))
     assert [t.get_text() for t in ax.get_yticklabels()][:2] == ["t-shirt", "trouser"]
+
+
+def dropout_lenet() -> nn.Sequential:
+    return nn.Sequential(Tripwire(at=10**9, action="nan"), small_lenet(), nn.Dropout(0.3))
+
+
+def test_resumed_run_ends_where_an_uninterrupted_one_would(fashion_root, tmp_path):
+    def loaders():
+        return ck.load_data_fashion_mnist(100, root=fashion_root, device="cpu", n_train=1000, n_test=500)
+
+    options = dict(lr=0.05, device="cpu", momentum=0.9, schedule="cosine", verbose=False)
+    ck.seed_everything(1)
+    reference_net = dropout_lenet()
+    reference = ck.train_ch6(reference_net, *loaders(), num_epochs=3, **options)
+
+    ck.seed_everything(1)
+    net = dropout_lenet()
+    net[0].at, net[0].action = 10 + 4, "interrupt"  # Ctrl-C in epoch 2
+    partial = ck.train_ch6(net, *loaders(), num_epochs=3, checkpoint=tmp_path / "run.pt", **options)
+    assert partial.interrupted and len(partial) == 1
+
+    resumed_net = dropout_lenet()  # a fresh process: new model, new loaders
+    resumed = ck.train_ch6(resumed_net, *loaders(), num_epochs=3, checkpoint=tmp_path / "run.pt", resume=True,
+                           **options)
+    assert len(resumed) == 3 and not resumed.interrupted
+    assert resumed.train_loss == reference.train_loss and resumed.test_acc == reference.test_acc
+    for a, b in zip(reference_net.state_dict().values(), resumed_net.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_resume_needs_a_checkpoint_path(subset):
+    with pytest.raises(ValueError, match="resume=True needs checkpoint=PATH"):
+        ck.train_ch6(small_lenet(), *subset, 1, 0.1, "cpu", resume=True, verbose=False)
