@@ -1,0 +1,57 @@
+"""House rules every chapter notebook follows (nbval checks that they run; this checks their shape)."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no chapter notebooks found in notebooks/"
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def notebook(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_opens_with_a_title_and_what_the_learner_will_do(notebook):
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    assert "you will be able to" in first.source.lower()
+
+
+def test_prints_the_profile_first(notebook):
+    first = code_cells(notebook)[0].source
+    assert "describe_profile()" in first and "NBVAL_IGNORE_OUTPUT" in first
+
+
+def test_ends_with_exercises(notebook):
+    markdown = [c.source for c in notebook.cells if c.cell_type == "markdown"]
+    assert any("## Exercises" in text for text in markdown[-2:])
+
+
+def test_committed_with_outputs_from_a_clean_run(notebook):
+    cells = code_cells(notebook)
+    counts = [c.execution_count for c in cells]
+    assert all(counts), "every code cell has been executed"
+    assert counts == sorted(counts) and counts[0] == 1, "executed top to bottom in a fresh kernel"
+    for cell in cells:
+        for output in cell.outputs:
+            assert output.output_type != "error", f"a committed error in:\n{cell.source}"
+            if output.output_type == "stream":
+                assert output.name != "stderr" or "NBVAL_IGNORE_OUTPUT" in cell.source, (
+                    f"stderr in a strictly compared cell:\n{cell.source}\n{output.text}"
+                )
+
+
+def test_training_cells_are_not_compared_strictly(notebook):
+    for cell in code_cells(notebook):
+        if "train_ch6(" in cell.source:
+            assert cell.source.startswith("# NBVAL_IGNORE_OUTPUT"), cell.source
