@@ -191,8 +191,10 @@ def _read_checkpoint(path: str | os.PathLike) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise ValueError(f"{path} is not a readable coursekit checkpoint ({type(error).__name__}: {error}). "
-                         "Delete it to start afresh.") from error
+        # torch's own message runs to a page; its first line says what failed.
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ValueError(f"{path} is not a readable coursekit checkpoint ({type(error).__name__}: {reason[:120]}); "
+                         "it is damaged or was not written by coursekit. Delete it to start afresh.") from error
     if not isinstance(state, dict) or "model" not in state:
         raise ValueError(f"{path} is not a coursekit checkpoint (no 'model' entry); it was not written by save_checkpoint.")
     return state
@@ -365,8 +367,14 @@ def train_ch6(
 
 
 def _train(net, train_iter, test_iter, num_epochs, lr, device, *, optimizer, momentum, weight_decay, schedule,
-           precision, channels_last, init, seed, checkpoint, resume, live, on_epoch, verbose) -> History:
-    """The loop behind :func:`train_ch6` (and the d2l-compatible ``train_ch5``); see there."""
+           precision, channels_last, init, seed, checkpoint, resume, live, on_epoch, verbose,
+           progress_bar: bool = False) -> History:
+    """The loop behind :func:`train_ch6`, the d2l-compatible helpers and the command line; see train_ch6.
+
+    ``live`` draws the figure and progress bar in Jupyter; ``progress_bar``
+    shows the bar in a terminal; ``on_epoch(epoch, num_epochs, history)`` is
+    called after every finished epoch.
+    """
     _check_arguments(num_epochs, lr, precision)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=PATH: the file to resume from.")
@@ -406,7 +414,7 @@ def _train(net, train_iter, test_iter, num_epochs, lr, device, *, optimizer, mom
         for epoch in range(first_epoch):
             figure.add(epoch + 1, {"train loss": history.train_loss[epoch], "train acc": history.train_acc[epoch],
                                    "test acc": history.test_acc[epoch]})
-    bar = tqdm(total=(num_epochs - first_epoch) * num_batches, unit="batch", disable=not live)
+    bar = tqdm(total=(num_epochs - first_epoch) * num_batches, unit="batch", disable=not (live or progress_bar))
     sync_every = max(1, math.ceil(num_batches / _SYNCS_PER_EPOCH))
     no_bad_batch = torch.iinfo(torch.int64).max
 
