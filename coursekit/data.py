@@ -306,10 +306,17 @@ class DeviceLoader:
         )
 
 
+def subset_indices(total: int, n: int, seed: int) -> torch.Tensor:
+    """The ``n`` of ``total`` examples that ``load_data_fashion_mnist(n_train=n, seed=seed)`` uses."""
+    if n == total:
+        return torch.arange(total)
+    return torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n]
+
+
 def _subset(images: torch.Tensor, labels: torch.Tensor, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     if n == len(labels):
         return images, labels
-    index = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))[:n]
+    index = subset_indices(len(labels), n, seed)
     return images[index], labels[index]
 
 

@@ -1,0 +1,170 @@
+"""Train the same model three ways on the same data and compare end-to-end speed and accuracy.
+
+    python benchmarks/train_speed.py                       # LeNet@28, AlexNet@224, ResNet-18@96
+    python benchmarks/train_speed.py lenet --n-train 20000 --epochs 2 --json speed.json
+
+For each model, on the same real Fashion-MNIST subset, batch size, epochs and device:
+
+* coursekit: ``load_data_fashion_mnist`` + ``train_ch6`` (bf16 autocast where
+  ``fast_precision`` says the hardware makes it fast, channels_last on CUDA);
+* d2l: the real ``d2l`` package's ``load_data_fashion_mnist`` + ``train_ch6``
+  (install it with ``pip install --no-deps d2l==1.0.3`` and ``pip install -e ".[baseline]"``);
+* plain PyTorch: torchvision's dataset and ``DataLoader`` with a minimal loop.
+
+Images/s is end to end: training images over the wall time of the whole run,
+data loading and evaluation included. Each row says its precision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import io
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+import coursekit as ck
+from coursekit.data import find_fashion_mnist, subset_indices
+
+# Model name -> (resize, batch size, lr), d2l's settings.
+DEFAULTS = {"lenet": (28, 256, 0.9), "alexnet": (224, 128, 0.01), "resnet18_d2l": (96, 256, 0.05)}
+
+
+def _raw_folder(workdir: Path) -> Path:
+    """torchvision's FashionMNIST/raw layout, decompressed, where d2l (root='../data') and torchvision look."""
+    raw = workdir / "data" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    source = find_fashion_mnist()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        target = raw / name
+        if not target.exists():
+            path = source / name if (source / name).exists() else source / f"{name}.gz"
+            opener = gzip.open if path.suffix == ".gz" else open
+            with opener(path, "rb") as f:
+                target.write_bytes(f.read())
+    return raw
+
+
+def _torchvision_loaders(root: Path, resize: int, batch_size: int, n_train: int, n_test: int, seed: int,
+                         workers: int):
+    """d2l's pipeline: PIL Resize + ToTensor per image in DataLoader workers (also the plain baseline's)."""
+    import torchvision
+    from torchvision import transforms
+
+    trans = [transforms.ToTensor()]
+    if resize != 28:
+        trans.insert(0, transforms.Resize(resize))
+    trans = transforms.Compose(trans)
+    train = torchvision.datasets.FashionMNIST(str(root), train=True, transform=trans, download=False)
+    test = torchvision.datasets.FashionMNIST(str(root), train=False, transform=trans, download=False)
+    train = torch.utils.data.Subset(train, subset_indices(len(train), n_train, seed).tolist())
+    test = torch.utils.data.Subset(test, subset_indices(len(test), n_test, seed).tolist())
+    return (torch.utils.data.DataLoader(train, batch_size, shuffle=True, num_workers=workers),
+            torch.utils.data.DataLoader(test, batch_size, shuffle=False, num_workers=workers))
+
+
+def run_coursekit(name, resize, batch_size, lr, n_train, n_test, epochs, device, seed):
+    precision = ck.fast_precision(device)
+    ck.seed_everything(seed)
+    net = ck.get_model(name)
+    start = time.perf_counter()
+    train_iter, test_iter = ck.load_data_fashion_mnist(batch_size, resize, n_train=n_train, n_test=n_test,
+                                                       seed=seed, device=device)
+    history = ck.train_ch6(net, train_iter, test_iter, epochs, lr, device, precision=precision,
+                           channels_last=device.type == "cuda", seed=seed, verbose=False)
+    wall = time.perf_counter() - start
+    return dict(way="coursekit", precision=precision or "fp32", images_per_sec=n_train * epochs / wall,
+                test_acc=history.test_acc[-1], seconds=wall)
+
+
+def run_d2l(name, resize, batch_size, lr, n_train, n_test, epochs, device, seed, workdir):
+    from d2l import torch as d2l
+
+    ck.seed_everything(seed)
+    net = ck.get_model(name)
+    start = time.perf_counter()
+    # d2l's own loader (PIL resize per image in 4 workers), on the same subset.
+    train_iter, test_iter = _torchvision_loaders(workdir / "data", resize, batch_size, n_train, n_test, seed,
+                                                 d2l.get_dataloader_workers())
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        d2l.train_ch6(net, train_iter, test_iter, epochs, lr, device)
+    wall = time.perf_counter() - start
+    test_acc = float(out.getvalue().split("test acc ")[1].split()[0])
+    return dict(way="d2l", precision="fp32", images_per_sec=n_train * epochs / wall, test_acc=test_acc, seconds=wall)
+
+
+def run_plain(name, resize, batch_size, lr, n_train, n_test, epochs, device, seed, workdir):
+    ck.seed_everything(seed)
+    net = ck.get_model(name).to(device)
+    for m in net.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
+            nn.init.xavier_uniform_(m.weight)
+    start = time.perf_counter()
+    train_iter, test_iter = _torchvision_loaders(workdir / "data", resize, batch_size, n_train, n_test, seed,
+                                                 4)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        net.train()
+        for X, y in train_iter:
+            X, y = X.to(device), y.to(device)
+            optimizer.zero_grad()
+            loss_fn(net(X), y).backward()
+            optimizer.step()
+    net.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for X, y in test_iter:
+            correct += (net(X.to(device)).argmax(1) == y.to(device)).sum().item()
+            total += len(y)
+    wall = time.perf_counter() - start
+    return dict(way="plain PyTorch", precision="fp32", images_per_sec=n_train * epochs / wall,
+                test_acc=correct / total, seconds=wall)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="*", default=list(DEFAULTS), help="model names (default: %(default)s)")
+    parser.add_argument("--n-train", type=int, help="training images (default: 10000 at 28, 1024 otherwise)")
+    parser.add_argument("--n-test", type=int, default=1000)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--device", default=str(ck.try_gpu()))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    try:
+        import d2l  # noqa: F401
+    except ImportError:
+        sys.exit("The d2l baseline is missing: pip install --no-deps d2l==1.0.3 && pip install -e '.[baseline]'")
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        _raw_folder(workdir)
+        for name in args.models:
+            resize, batch_size, lr = DEFAULTS.get(name, (ck.get_model(name).input_size[-1], 128, 0.05))
+            n_train = args.n_train or (10_000 if resize == 28 else 1024)
+            common = (name, resize, batch_size, lr, n_train, args.n_test, args.epochs, device, args.seed)
+            rows = [run_coursekit(*common), run_d2l(*common, workdir), run_plain(*common, workdir)]
+            for row in rows:
+                row.update(model=f"{name}@{resize}", batch_size=batch_size, n_train=n_train, epochs=args.epochs,
+                           device=str(device))
+                row["vs_d2l"] = row["images_per_sec"] / rows[1]["images_per_sec"]
+                print(f"{row['model']:<18} {row['way']:<14} {row['precision']:<5} {row['images_per_sec']:>10.1f} img/s "
+                      f"{row['vs_d2l']:>6.2f}x d2l  test acc {row['test_acc']:.3f}", flush=True)
+            results += rows
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
