@@ -21,27 +21,36 @@ from torch import nn
 from ._checks import check_input
 
 
-def alexnet(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
+def alexnet(in_channels: int = 1, num_classes: int = 10, ratio: int = 1) -> nn.Sequential:
     """AlexNet in d2l's form, for Fashion-MNIST upsampled to 224x224.
 
     Feature maps: 224 -> conv11/4 (pad 1) 54 -> pool 26 -> conv5 26 -> pool 12
     -> conv3 x3 12 -> pool 5, so the head sees 256 * 5 * 5 = 6400 features.
     No local response normalization (d2l leaves it out).
+
+    ``ratio`` divides every convolution's channels and both hidden fully
+    connected layers' widths (96-256-384-384-256 and 4096 become 24-64-96-96-64
+    and 1024 for ``ratio=4``): the same layers and shapes, about ``1 / ratio**2``
+    of the parameters and arithmetic, for training on a CPU.
     Input ``(N, in_channels, 224, 224)`` -> logits ``(N, num_classes)``.
     """
+    if not isinstance(ratio, int) or isinstance(ratio, bool) or ratio < 1 or 96 % ratio:
+        raise ValueError(f"ratio must be a positive int that divides 96 (1, 2, 4, 8...), got {ratio!r}.")
+    c1, c2, c3, c4, c5 = (c // ratio for c in (96, 256, 384, 384, 256))
+    hidden = 4096 // ratio
     net = nn.Sequential(
-        nn.Conv2d(in_channels, 96, kernel_size=11, stride=4, padding=1), nn.ReLU(),
+        nn.Conv2d(in_channels, c1, kernel_size=11, stride=4, padding=1), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2),
-        nn.Conv2d(96, 256, kernel_size=5, padding=2), nn.ReLU(),
+        nn.Conv2d(c1, c2, kernel_size=5, padding=2), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2),
-        nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(),
-        nn.Conv2d(384, 384, kernel_size=3, padding=1), nn.ReLU(),
-        nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(c2, c3, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(c3, c4, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(c4, c5, kernel_size=3, padding=1), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2),
         nn.Flatten(),
-        nn.Linear(6400, 4096), nn.ReLU(), nn.Dropout(p=0.5),
-        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(p=0.5),
-        nn.Linear(4096, num_classes),
+        nn.Linear(c5 * 5 * 5, hidden), nn.ReLU(), nn.Dropout(p=0.5),
+        nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(p=0.5),
+        nn.Linear(hidden, num_classes),
     )
     return check_input(net, "alexnet", in_channels, size=224)
 

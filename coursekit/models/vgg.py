@@ -38,14 +38,25 @@ def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequent
     return nn.Sequential(*layers)
 
 
-def vgg(conv_arch: ConvArch, in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
+def vgg(conv_arch: ConvArch, in_channels: int = 1, num_classes: int = 10, size: int | None = None) -> nn.Sequential:
     """A VGG network: one :func:`vgg_block` per ``(num_convs, out_channels)`` in ``conv_arch``.
 
     As in d2l (and the paper for five blocks): the blocks, then
     4096-4096-``num_classes`` fully connected layers with dropout 0.5. The head
     expects the 7x7 maps that five blocks make of a 224x224 image.
     Input ``(N, in_channels, 224, 224)`` (five blocks) -> logits ``(N, num_classes)``.
+
+    ``size``: the input side the head is sized for, when it is not the default
+    ``7 * 2 ** len(conv_arch)`` (224 for five blocks). The head then sees maps
+    of side ``size // 2 ** len(conv_arch)``, e.g. 3x3 for a 96x96 input, which
+    makes the network much cheaper to train on a CPU.
     """
+    default = 7 * 2 ** len(conv_arch)
+    size = default if size is None else size
+    side = size // 2 ** len(conv_arch) if isinstance(size, int) and not isinstance(size, bool) else 0
+    if side < 1:
+        raise ValueError(f"size must be an int of at least {2 ** len(conv_arch)} for {len(conv_arch)} blocks "
+                         f"(each halves the side), got {size!r}.")
     blocks: list[nn.Module] = []
     channels = in_channels
     for num_convs, out_channels in conv_arch:
@@ -53,24 +64,25 @@ def vgg(conv_arch: ConvArch, in_channels: int = 1, num_classes: int = 10) -> nn.
         channels = out_channels
     net = nn.Sequential(
         *blocks, nn.Flatten(),
-        nn.Linear(out_channels * 7 * 7, 4096), nn.ReLU(), nn.Dropout(p=0.5),
+        nn.Linear(out_channels * side * side, 4096), nn.ReLU(), nn.Dropout(p=0.5),
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(p=0.5),
         nn.Linear(4096, num_classes),
     )
-    # The head is sized for 7x7 maps and every block halves the side: 224 for five blocks.
-    return check_input(net, "vgg", in_channels, size=7 * 2 ** len(conv_arch))
+    # The head is sized for 7x7 maps (by default) and every block halves the side: 224 for five blocks.
+    return check_input(net, "vgg", in_channels, size=size)
 
 
-def vgg11_narrow(in_channels: int = 1, num_classes: int = 10, ratio: int = 4) -> nn.Sequential:
+def vgg11_narrow(in_channels: int = 1, num_classes: int = 10, ratio: int = 4, size: int = 224) -> nn.Sequential:
     """d2l's trainable VGG-11: every convolution has ``1 / ratio`` of the channels.
 
     Only the convolutions shrink; as in d2l the head keeps its 4096-unit
     layers (now fed 128 * 7 * 7 features). Roughly 1/16 of VGG-11's convolution
     arithmetic, which makes it trainable on Fashion-MNIST in the course.
-    Input ``(N, in_channels, 224, 224)`` -> logits ``(N, num_classes)``.
+    ``size`` (default 224) sizes the head for another input side, as in :func:`vgg`.
+    Input ``(N, in_channels, size, size)`` -> logits ``(N, num_classes)``.
     """
     conv_arch = tuple((num_convs, channels // ratio) for num_convs, channels in VGG11_ARCH)
-    return check_input(vgg(conv_arch, in_channels, num_classes), "vgg11_narrow", in_channels, size=224)
+    return check_input(vgg(conv_arch, in_channels, num_classes, size=size), "vgg11_narrow", in_channels, size=size)
 
 
 def vgg11(in_channels: int = 3, num_classes: int = 1000) -> nn.Sequential:
