@@ -60,38 +60,59 @@ class Inception(nn.Module):
         return torch.cat((p1, p2, p3, p4), dim=1)
 
 
-def googlenet(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
+def googlenet(in_channels: int = 1, num_classes: int = 10, ratio: int = 1) -> nn.Sequential:
     """GoogLeNet in d2l's form: the paper's nine Inception blocks, trained at 96x96.
 
     Five stages ``b1`` .. ``b5``, each (but the last) ending in a stride-2
     max-pool; no local response normalization, auxiliary classifiers or
     dropout. Feature maps at 96: 48 -> 24 -> 12 -> 6 -> 3 -> global average
     pool. Input ``(N, in_channels, H, W)``, any size (96 in the course) ->
-    logits ``(N, num_classes)``.
+    logits ``(N, num_classes)``. ``ratio`` divides every channel count (each
+    branch keeps at least one channel) for a narrower network on a CPU; 1 (the
+    default) is d2l's.
     """
+    if not isinstance(ratio, int) or isinstance(ratio, bool) or not 1 <= ratio <= 64:
+        raise ValueError(f"ratio must be an int from 1 to 64, got {ratio!r}.")
+
+    def w(c: int) -> int:
+        return max(1, c // ratio)
+
+    def inception(c1: int, c2: tuple[int, int], c3: tuple[int, int], c4: int, c_in: int) -> Inception:
+        return Inception(c_in, w(c1), (w(c2[0]), w(c2[1])), (w(c3[0]), w(c3[1])), w(c4))
+
+    blocks = []
+
+    def stage(*specs: tuple) -> list[Inception]:
+        made = []
+        for spec in specs:
+            c_in = blocks[-1].out_channels if blocks else w(192)
+            blocks.append(inception(*spec, c_in=c_in))
+            made.append(blocks[-1])
+        return made
+
     b1 = nn.Sequential(
-        nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3), nn.ReLU(),
+        nn.Conv2d(in_channels, w(64), kernel_size=7, stride=2, padding=3), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
     b2 = nn.Sequential(
-        nn.Conv2d(64, 64, kernel_size=1), nn.ReLU(),
-        nn.Conv2d(64, 192, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(w(64), w(64), kernel_size=1), nn.ReLU(),
+        nn.Conv2d(w(64), w(192), kernel_size=3, padding=1), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
     b3 = nn.Sequential(
-        Inception(192, 64, (96, 128), (16, 32), 32),
-        Inception(256, 128, (128, 192), (32, 96), 64),
+        *stage((64, (96, 128), (16, 32), 32),
+               (128, (128, 192), (32, 96), 64)),
         nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
     b4 = nn.Sequential(
-        Inception(480, 192, (96, 208), (16, 48), 64),
-        Inception(512, 160, (112, 224), (24, 64), 64),
-        Inception(512, 128, (128, 256), (24, 64), 64),
-        Inception(512, 112, (144, 288), (32, 64), 64),
-        Inception(528, 256, (160, 320), (32, 128), 128),
+        *stage((192, (96, 208), (16, 48), 64),
+               (160, (112, 224), (24, 64), 64),
+               (128, (128, 256), (24, 64), 64),
+               (112, (144, 288), (32, 64), 64),
+               (256, (160, 320), (32, 128), 128)),
         nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
     b5 = nn.Sequential(
-        Inception(832, 256, (160, 320), (32, 128), 128),
-        Inception(832, 384, (192, 384), (48, 128), 128),
+        *stage((256, (160, 320), (32, 128), 128),
+               (384, (192, 384), (48, 128), 128)),
         nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
-    net = nn.Sequential(b1, b2, b3, b4, b5, nn.Linear(1024, num_classes))
+    net = nn.Sequential(b1, b2, b3, b4, b5, nn.Linear(blocks[-1].out_channels, num_classes))
     # Every stride-2 layer pads, so even a 1x1 image gets through.
     return check_input(net, "googlenet", in_channels, native_size=96)
 

@@ -33,23 +33,29 @@ def nin_block(in_channels: int, out_channels: int, kernel_size: int, strides: in
 NIN_MIN_SIZE = 67
 
 
-def nin(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
+def nin(in_channels: int = 1, num_classes: int = 10, ratio: int = 1) -> nn.Sequential:
     """NiN in d2l's form (AlexNet-like sizes), trained on Fashion-MNIST at 224x224.
+
+    ``ratio`` divides the channels of the first three blocks (96, 256, 384)
+    to make a narrower network for CPU training; 1 (the default) is d2l's.
 
     Feature maps at 224: 54 -> pool 26 -> 26 -> pool 12 -> 12 -> pool 5 -> 5
     -> global average pool 1. Input ``(N, in_channels, H, W)`` with
     ``H, W >= 67`` (224 in the course) -> logits ``(N, num_classes)``.
     """
+    if not isinstance(ratio, int) or isinstance(ratio, bool) or not 1 <= ratio <= 96:
+        raise ValueError(f"ratio must be an int from 1 to 96, got {ratio!r}.")
+    c1, c2, c3 = 96 // ratio, 256 // ratio, 384 // ratio
     net = nn.Sequential(
-        nin_block(in_channels, 96, kernel_size=11, strides=4, padding=0),
+        nin_block(in_channels, c1, kernel_size=11, strides=4, padding=0),
         nn.MaxPool2d(kernel_size=3, stride=2),
-        nin_block(96, 256, kernel_size=5, strides=1, padding=2),
+        nin_block(c1, c2, kernel_size=5, strides=1, padding=2),
         nn.MaxPool2d(kernel_size=3, stride=2),
-        nin_block(256, 384, kernel_size=3, strides=1, padding=1),
+        nin_block(c2, c3, kernel_size=3, strides=1, padding=1),
         nn.MaxPool2d(kernel_size=3, stride=2),
         nn.Dropout(p=0.5),
         # One output channel per class; averaging each map gives the logits.
-        nin_block(384, num_classes, kernel_size=3, strides=1, padding=1),
+        nin_block(c3, num_classes, kernel_size=3, strides=1, padding=1),
         nn.AdaptiveAvgPool2d((1, 1)),
         nn.Flatten(),
     )
