@@ -132,7 +132,7 @@ def run_plain(name, resize, batch_size, lr, n_train, n_test, epochs, device, see
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="*", default=list(DEFAULTS), help="model names (default: %(default)s)")
-    parser.add_argument("--n-train", type=int, help="training images (default: 10000 at 28, 1024 otherwise)")
+    parser.add_argument("--n-train", type=int, help="training images (default: 10000 at 28, else 10 batches)")
     parser.add_argument("--n-test", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--device", default=str(ck.try_gpu()))
@@ -151,7 +151,7 @@ def main(argv=None) -> int:
         _raw_folder(workdir)
         for name in args.models:
             resize, batch_size, lr = DEFAULTS.get(name, (ck.get_model(name).input_size[-1], 128, 0.05))
-            n_train = args.n_train or (10_000 if resize == 28 else 1024)
+            n_train = args.n_train or (10_000 if resize == 28 else 10 * batch_size)  # d2l needs >= 5 batches
             common = (name, resize, batch_size, lr, n_train, args.n_test, args.epochs, device, args.seed)
             rows = [run_coursekit(*common), run_d2l(*common, workdir), run_plain(*common, workdir)]
             for row in rows:
