@@ -27,8 +27,9 @@ from . import models
 from .config import try_all_gpus, try_gpu
 from . import data
 from .data import get_fashion_mnist_labels
-from .plot import in_notebook, show_images
-from .train import _count_correct, _train
+from .plot import in_notebook, show_images, show_in_place
+from . import train
+from .train import _train
 
 __all__ = [
     "Accumulator", "Animator", "FlattenLayer", "GlobalAvgPool2d", "Residual", "Timer", "accuracy", "corr2d",
@@ -150,13 +151,7 @@ class Animator:
         for xs, ys, fmt in zip(self.X, self.Y, self.fmts):
             self.axes[0].plot(xs, ys, fmt)
         set_axes(self.axes[0], *self._config)
-        if in_notebook():
-            from IPython.display import display
-
-            if self._handle is None:
-                self._handle = display(self.fig, display_id=True)
-            else:
-                self._handle.update(self.fig)
+        self._handle = show_in_place(self.fig, self._handle)
 
 
 # --- bookkeeping ---------------------------------------------------------------------
@@ -211,10 +206,7 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
 
 def evaluate_accuracy_gpu(net: nn.Module, data_iter, device=None) -> float:
     """Accuracy of ``net`` on ``data_iter``, on ``device`` (default: where the net's parameters are)."""
-    if device is None:
-        device = next(iter(net.parameters())).device
-    correct, total = _count_correct(net, data_iter, torch.device(device), None).tolist()
-    return correct / total
+    return train.evaluate_accuracy(net, data_iter, device)
 
 
 def evaluate_accuracy(net_or_iter, iter_or_net, device=None) -> float:

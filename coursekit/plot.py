@@ -62,6 +62,21 @@ def show_images(
     return axes
 
 
+def show_in_place(fig, handle=None):
+    """Show ``fig`` in Jupyter, replacing the copy shown through ``handle``; returns the handle.
+
+    Outside a notebook it does nothing and returns ``handle``.
+    """
+    if not in_notebook():
+        return handle
+    from IPython.display import display
+
+    if handle is None:
+        return display(fig, display_id=True)
+    handle.update(fig)
+    return handle
+
+
 class LiveFigure:
     """Curves that grow during training, redrawn in place in Jupyter.
 
@@ -100,13 +115,7 @@ class LiveFigure:
         if any(self.xs.values()):
             ax.legend(loc="best", fontsize=8)
         self.fig.tight_layout()
-        if in_notebook():
-            from IPython.display import display
-
-            if self._handle is None:
-                self._handle = display(self.fig, display_id=True)
-            else:
-                self._handle.update(self.fig)
+        self._handle = show_in_place(self.fig, self._handle)
 
 
 def plot_confusion_matrix(matrix: torch.Tensor, labels: Sequence[str], normalize: bool = True, ax=None):
