@@ -27,6 +27,22 @@ def _count(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
+def _fc_share(net: nn.Module) -> tuple[int, float]:
+    """Parameters in the network's Linear layers, and their fraction of all its parameters."""
+    fc = sum(p.numel() for m in net.modules() if isinstance(m, nn.Linear) for p in m.parameters())
+    return fc, fc / _count(net)
+
+
+def _share_slip(answer: float, expected: float) -> bool | None:
+    """The verdict for the two usual slips in a "what fraction" answer, or None if it is neither."""
+    if 1 < answer <= 100 and abs(answer / 100 - expected) < 0.01:
+        return _verdict(False, f"That is a percentage; give a fraction between 0 and 1 ({answer / 100:.2f}).")
+    if abs(answer - (1 - expected)) < 0.01:
+        return _verdict(False, "That is the share of the convolutions; the question asks about the fully connected "
+                        "layers.")
+    return None
+
+
 # --- chapter 01: LeNet -----------------------------------------------------------
 
 
@@ -222,16 +238,12 @@ def alexnet_fc_share(answer: float | None) -> bool:
     from .models import alexnet
 
     net = alexnet()
-    fc = sum(p.numel() for m in net if isinstance(m, nn.Linear) for p in m.parameters())
-    expected = fc / _count(net)
-    if 1 < answer <= 100 and abs(answer / 100 - expected) < 0.01:
-        return _verdict(False, f"That is a percentage; give a fraction between 0 and 1 ({answer / 100:.2f}).")
+    fc, expected = _fc_share(net)
     if abs(answer - expected) < 0.01:
         return _verdict(True, f"Right: {fc:,} of {_count(net):,} parameters, {expected:.1%}, sit in the three fully "
                         "connected layers, although they do under 5% of the arithmetic.")
-    if abs(answer - (1 - expected)) < 0.01:
-        return _verdict(False, "That is the share of the convolutions; the question asks about the fully connected "
-                        "layers.")
+    if (verdict := _share_slip(answer, expected)) is not None:
+        return verdict
     if answer < 0.1:
         return _verdict(False, "That looks like the share of the *arithmetic* (FLOPs); count parameters instead.")
     return _verdict(False, f"Not quite (you said {answer}). Sum p.numel() over the nn.Linear layers and divide by "
@@ -273,15 +285,11 @@ def vgg16_head_share(answer: float | None) -> bool:
 
     with torch.device("meta"):
         net = vgg16()
-    fc = sum(p.numel() for m in net.modules() if isinstance(m, nn.Linear) for p in m.parameters())
-    expected = fc / _count(net)
-    if 1 < answer <= 100 and abs(answer / 100 - expected) < 0.01:
-        return _verdict(False, f"That is a percentage; give a fraction between 0 and 1 ({answer / 100:.2f}).")
+    fc, expected = _fc_share(net)
     if abs(answer - expected) < 0.01:
         return _verdict(True, f"Right: {fc:,} of {_count(net):,} parameters ({expected:.1%}); the first fully "
                         "connected layer alone, 7*7*512 inputs by 4096 outputs, holds over 100 million.")
-    if abs(answer - (1 - expected)) < 0.01:
-        return _verdict(False, "That is the share of the convolutions; the question asks about the fully connected "
-                        "layers.")
+    if (verdict := _share_slip(answer, expected)) is not None:
+        return verdict
     return _verdict(False, f"Not quite (you said {answer}). Sum p.numel() over the nn.Linear layers of "
                     "ck.models.vgg16() and divide by the total.")
