@@ -1,47 +1,10 @@
-"""Checks for the exercises: call one with your answer and read what it says.
-
-Each check prints a short verdict and, when the answer is off, what is
-probably wrong and where to look; it returns True or False so a notebook can
-branch on it. Expected values are computed here from the networks
-themselves, never typed in, so a check stays right if a model changes.
-"""
+"""Exercise checks for chapters 00-05 (building blocks, LeNet, AlexNet, VGG, NiN, GoogLeNet)."""
 
 from __future__ import annotations
 
 from torch import nn
 
-
-def _verdict(ok: bool, message: str) -> bool:
-    print(("✔ " if ok else "✘ ") + message)
-    return ok
-
-
-def _unanswered(answer, what: str) -> bool:
-    if answer is None:
-        print(f"… not answered yet: replace None with {what} and run the cell again.")
-        return True
-    return False
-
-
-def _count(net: nn.Module) -> int:
-    return sum(p.numel() for p in net.parameters())
-
-
-def _fc_share(net: nn.Module) -> tuple[int, float]:
-    """Parameters in the network's Linear layers, and their fraction of all its parameters."""
-    fc = sum(p.numel() for m in net.modules() if isinstance(m, nn.Linear) for p in m.parameters())
-    return fc, fc / _count(net)
-
-
-def _share_slip(answer: float, expected: float) -> bool | None:
-    """The verdict for the two usual slips in a "what fraction" answer, or None if it is neither."""
-    if 1 < answer <= 100 and abs(answer / 100 - expected) < 0.01:
-        return _verdict(False, f"That is a percentage; give a fraction between 0 and 1 ({answer / 100:.2f}).")
-    if abs(answer - (1 - expected)) < 0.01:
-        return _verdict(False, "That is the share of the convolutions; the question asks about the fully connected "
-                        "layers.")
-    return None
-
+from ._verdicts import _count, _fc_share, _share_slip, _unanswered, _verdict
 
 # --- chapter 01: LeNet -----------------------------------------------------------
 
@@ -50,7 +13,7 @@ def lenet_parameters(answer: int | None, first_channels: int = 16) -> bool:
     """Exercise 01.2: the parameter count of LeNet with ``first_channels`` channels in its first convolution."""
     if _unanswered(answer, "an int, the total number of parameters"):
         return False
-    from .models import lenet
+    from ..models import lenet
 
     net = lenet()
     widened = nn.Sequential(*net)
@@ -111,7 +74,7 @@ def inception_out_channels(answer: int | None, in_channels: int, c1: int, c2: tu
         return False
     import torch
 
-    from .models import Inception
+    from ..models import Inception
 
     with torch.no_grad():
         expected = Inception(in_channels, c1, c2, c3, c4)(torch.zeros(1, in_channels, 4, 4)).shape[1]
@@ -209,7 +172,7 @@ def alexnet_flatten_features(answer: int | None, size: int = 256) -> bool:
         return False
     import torch
 
-    from .models import alexnet
+    from ..models import alexnet
 
     features = alexnet()[:13]  # the convolutional part, without the input check of the full net
     with torch.no_grad():
@@ -235,7 +198,7 @@ def alexnet_fc_share(answer: float | None) -> bool:
     """Exercise 02.2: the fraction of d2l AlexNet's parameters held by its fully connected layers."""
     if _unanswered(answer, "a float between 0 and 1, e.g. 0.5"):
         return False
-    from .models import alexnet
+    from ..models import alexnet
 
     net = alexnet()
     fc, expected = _fc_share(net)
@@ -255,7 +218,7 @@ def vgg_block_parameters(answer: int | None, num_convs: int = 4, in_channels: in
     """Exercise 03.1: the parameter count of ``vgg_block(num_convs, in_channels, out_channels)``."""
     if _unanswered(answer, "an int, the number of parameters of the block"):
         return False
-    from .models import vgg_block
+    from ..models import vgg_block
 
     expected = _count(vgg_block(num_convs, in_channels, out_channels))
     first = (9 * in_channels + 1) * out_channels
@@ -281,7 +244,7 @@ def vgg16_head_share(answer: float | None) -> bool:
         return False
     import torch
 
-    from .models import vgg16
+    from ..models import vgg16
 
     with torch.device("meta"):
         net = vgg16()
