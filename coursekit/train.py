@@ -107,13 +107,21 @@ def _has_lazy(net: nn.Module) -> bool:
     return any(isinstance(p, nn.parameter.UninitializedParameter) for p in net.parameters())
 
 
-def init_weights(net: nn.Module, example: torch.Tensor | None = None) -> None:
-    """Xavier-uniform init of every Linear and Conv weight, as d2l does.
+INITS = ("xavier", "kaiming")
 
+
+def init_weights(net: nn.Module, example: torch.Tensor | None = None, method: str = "xavier") -> None:
+    """Re-initialise every Linear and Conv weight: ``'xavier'`` (uniform, as d2l does) or ``'kaiming'``.
+
+    Kaiming (He) normal init, fan-in, keeps the activations' variance through
+    ReLU layers, where Xavier's halves it at every layer; deep ReLU nets
+    without BatchNorm (NiN, plain VGG) may need it to start learning.
     Lazy modules have no weights until they see data; pass ``example`` (one
     batch) and they are materialised with a forward pass first, instead of
     being silently skipped.
     """
+    if method not in INITS:
+        raise ValueError(f"init must be one of {INITS} or None, got {method!r}.")
     if _has_lazy(net):
         if example is None:
             raise ValueError("net has lazy layers: pass an example batch so their shapes can be inferred.")
@@ -121,7 +129,12 @@ def init_weights(net: nn.Module, example: torch.Tensor | None = None) -> None:
             net(example)
     for module in net.modules():
         if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-            nn.init.xavier_uniform_(module.weight)
+            if method == "xavier":
+                nn.init.xavier_uniform_(module.weight)
+            else:
+                nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
 
 
 def _autocast(device: torch.device, precision: str | None):
@@ -336,7 +349,8 @@ def train_ch6(
         precision: None (fp32), ``'bf16'`` or ``'fp16'`` autocast (fp16 with a gradient scaler on CUDA);
             :func:`coursekit.fast_precision` says which one pays on a device.
         channels_last: use the NHWC memory layout, faster for convolutions on recent GPUs.
-        init: ``'xavier'`` re-initialises Linear/Conv weights like d2l; None keeps the model's own.
+        init: ``'xavier'`` re-initialises Linear/Conv weights like d2l, ``'kaiming'`` with He init
+            (for deep ReLU nets without BatchNorm); None keeps the model's own.
         seed: seeds the initialisation and dropout; None leaves the random state alone.
         checkpoint: a path; model, optimizer, schedule and history are saved there after every epoch.
         resume: continue from ``checkpoint`` if it exists, up to ``num_epochs`` in all; the result
@@ -383,11 +397,11 @@ def _train(net, train_iter, test_iter, num_epochs, lr, device, *, optimizer, mom
     if seed is not None:
         seed_everything(seed)
     net.to(device)
-    if init == "xavier":
+    if init is not None:
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS} or None, got {init!r}.")
         example = next(iter(train_iter))[0].to(device) if _has_lazy(net) else None
-        init_weights(net, example)
-    elif init is not None:
-        raise ValueError(f"init must be 'xavier' or None, got {init!r}.")
+        init_weights(net, example, init)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     net.to(memory_format=memory_format)
 

@@ -139,6 +139,24 @@ def test_checkpoints_load_weights_only(tmp_path):
         ck.load_checkpoint(path, small_lenet())
 
 
+def test_kaiming_init_keeps_relu_activations_from_shrinking():
+    torch.manual_seed(0)
+    width, depth = 256, 12
+    x = torch.randn(512, width)
+
+    def last_std(method):
+        net = nn.Sequential(*[m for _ in range(depth) for m in (nn.Linear(width, width), nn.ReLU())])
+        init_weights(net, method=method)
+        with torch.no_grad():
+            return net(x).std().item()
+
+    # He init keeps E[h^2] constant through ReLU; Xavier halves it per layer (2**-12 over 12 layers).
+    assert 0.5 < last_std("kaiming") < 2.0
+    assert last_std("xavier") < 0.1
+    with pytest.raises(ValueError, match="init must be one of"):
+        init_weights(nn.Linear(2, 2), method="orthogonal")
+
+
 def test_xavier_init_reaches_lazy_layers():
     net = nn.Sequential(nn.LazyConv2d(6, 5), nn.ReLU(), nn.Flatten(), nn.LazyLinear(10))
     with pytest.raises(ValueError, match="lazy layers"):
@@ -177,7 +195,7 @@ def test_training_options_run(subset, options):
         (dict(precision="fp8"), "precision must be None, 'bf16' or 'fp16'"),
         (dict(optimizer="rmsprop"), "optimizer must be one of sgd, adam, adamw"),
         (dict(schedule="step"), "schedule must be None or one of cosine, onecycle"),
-        (dict(init="he"), "init must be 'xavier' or None"),
+        (dict(init="he"), "init must be one of ('xavier', 'kaiming') or None, got 'he'"),
     ],
 )
 def test_bad_arguments_are_explained(subset, kwargs, match):
