@@ -9,7 +9,9 @@ For each model, on the same real Fashion-MNIST subset, batch size, epochs and de
   ``fast_precision`` says the hardware makes it fast, channels_last on CUDA);
 * d2l: the real ``d2l`` package's ``load_data_fashion_mnist`` + ``train_ch6``
   (install it with ``pip install --no-deps d2l==1.0.3`` and ``pip install -e ".[baseline]"``);
-* plain PyTorch: torchvision's dataset and ``DataLoader`` with a minimal loop.
+* plain PyTorch: torchvision's dataset and ``DataLoader`` with a minimal loop;
+* with ``--compile``, a fourth row: coursekit with ``train_ch6(compile=True)``
+  (its wall time includes the compilation, as a learner's would).
 
 Images/s is end to end: training images over the wall time of the whole run,
 data loading and evaluation included. Each row says its precision.
@@ -70,7 +72,7 @@ def _torchvision_loaders(root: Path, resize: int, batch_size: int, n_train: int,
             torch.utils.data.DataLoader(test, batch_size, shuffle=False, num_workers=workers))
 
 
-def run_coursekit(name, resize, batch_size, lr, n_train, n_test, epochs, device, seed):
+def run_coursekit(name, resize, batch_size, lr, n_train, n_test, epochs, device, seed, compile=False):
     precision = ck.fast_precision(device)
     ck.seed_everything(seed)
     net = ck.get_model(name)
@@ -78,9 +80,9 @@ def run_coursekit(name, resize, batch_size, lr, n_train, n_test, epochs, device,
     train_iter, test_iter = ck.load_data_fashion_mnist(batch_size, resize, n_train=n_train, n_test=n_test,
                                                        seed=seed, device=device)
     history = ck.train_ch6(net, train_iter, test_iter, epochs, lr, device, precision=precision,
-                           channels_last=device.type == "cuda", seed=seed, verbose=False)
+                           channels_last=device.type == "cuda", compile=compile, seed=seed, verbose=False)
     wall = time.perf_counter() - start
-    return dict(way="coursekit", precision=precision or "fp32", images_per_sec=n_train * epochs / wall,
+    return dict(way="coursekit+compile" if compile else "coursekit", precision=precision or "fp32", images_per_sec=n_train * epochs / wall,
                 test_acc=history.test_acc[-1], seconds=wall)
 
 
@@ -138,6 +140,7 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default=str(ck.try_gpu()))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--compile", action="store_true", help="add a row for train_ch6(compile=True)")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     try:
@@ -154,11 +157,13 @@ def main(argv=None) -> int:
             n_train = args.n_train or (10_000 if resize == 28 else 10 * batch_size)  # d2l needs >= 5 batches
             common = (name, resize, batch_size, lr, n_train, args.n_test, args.epochs, device, args.seed)
             rows = [run_coursekit(*common), run_d2l(*common, workdir), run_plain(*common, workdir)]
+            if args.compile:
+                rows.append(run_coursekit(*common, compile=True))
             for row in rows:
                 row.update(model=f"{name}@{resize}", batch_size=batch_size, n_train=n_train, epochs=args.epochs,
                            device=str(device))
                 row["vs_d2l"] = row["images_per_sec"] / rows[1]["images_per_sec"]
-                print(f"{row['model']:<18} {row['way']:<14} {row['precision']:<5} {row['images_per_sec']:>10.1f} img/s "
+                print(f"{row['model']:<18} {row['way']:<17} {row['precision']:<5} {row['images_per_sec']:>10.1f} img/s "
                       f"{row['vs_d2l']:>6.2f}x d2l  test acc {row['test_acc']:.3f}", flush=True)
             results += rows
     if args.json:

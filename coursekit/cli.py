@@ -23,7 +23,7 @@ import torch
 from tqdm import tqdm
 
 from . import config, data, inspect, models
-from .train import History, TrainingDiverged, _train
+from .train import History, TrainingDiverged, _check_compilable, _train
 
 # d2l's hyper-parameters per trainable model (COURSE.md): learning rate, batch size, image side.
 RECIPES = {
@@ -137,6 +137,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume and not checkpoint.exists():
         raise CommandError(f"--resume: no checkpoint in {args.out}; start without --resume.")
     device = torch.device(args.device) if args.device else config.try_gpu()
+    if args.compile:
+        try:
+            _check_compilable(device)
+        except RuntimeError as error:
+            raise CommandError(f"--compile: {error}") from None
     train_iter, test_iter = data.load_data_fashion_mnist(
         batch_size, resize, n_train=n_train, n_test=n_test, seed=args.seed, device=device)
     print(f"{args.model} on Fashion-MNIST ({profile} profile): {train_iter.num_examples} images at "
@@ -149,7 +154,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     try:
         history = _train(net, train_iter, test_iter, epochs, lr, device, optimizer="sgd", momentum=0.0,
-                         weight_decay=0.0, schedule=None, precision=None, channels_last=False, init="xavier",
+                         weight_decay=0.0, schedule=None, precision=None, channels_last=False, compile=args.compile,
+                         init="xavier",
                          seed=args.seed, checkpoint=checkpoint, resume=args.resume, live=False, on_epoch=report,
                          verbose=True, progress_bar=True)
     except (TrainingDiverged, ValueError) as error:
@@ -186,6 +192,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best available)")
     train.add_argument("--out", type=Path, required=True, help="folder for history.json, curves.png, checkpoint.pt")
     train.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    train.add_argument("--compile", action="store_true", help="train through torch.compile (pays on long runs)")
     return parser
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -272,6 +274,18 @@ def _check_arguments(num_epochs, lr, precision) -> None:
         raise ValueError(f"precision must be None, 'bf16' or 'fp16', got {precision!r}.")
 
 
+def _check_compilable(device: torch.device) -> None:
+    """Fail before training, with what to do, where torch.compile would fail at the first batch."""
+    if not hasattr(torch, "compile") or not torch._dynamo.is_dynamo_supported():
+        raise RuntimeError(f"compile=True: torch.compile does not support this Python ({sys.version.split()[0]}) "
+                           "with this PyTorch; train without compile=True, or use a Python that PyTorch's "
+                           "compiler supports.")
+    if device.type == "cpu" and not any(shutil.which(c) for c in ("cc", "gcc", "clang", "c++", "g++")):
+        raise RuntimeError("compile=True on the CPU needs a C++ compiler, and none was found on PATH; install one "
+                           "(e.g. `apt install g++`, Xcode's command line tools on macOS) or train without "
+                           "compile=True.")
+
+
 def _distributed() -> tuple[int, int]:
     """``(rank, world_size)`` of this process; ``(0, 1)`` outside ``torchrun``."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
@@ -332,6 +346,7 @@ def train_ch6(
     schedule: str | None = None,
     precision: str | None = None,
     channels_last: bool = False,
+    compile: bool = False,
     init: str | None = "xavier",
     seed: int | None = 0,
     checkpoint: str | os.PathLike | None = None,
@@ -349,6 +364,9 @@ def train_ch6(
         precision: None (fp32), ``'bf16'`` or ``'fp16'`` autocast (fp16 with a gradient scaler on CUDA);
             :func:`coursekit.fast_precision` says which one pays on a device.
         channels_last: use the NHWC memory layout, faster for convolutions on recent GPUs.
+        compile: train through ``torch.compile(net)`` (evaluation stays eager). The first batches
+            wait for the compiler (tens of seconds), so it pays only on longer runs; see README's
+            speed section for what it measured.
         init: ``'xavier'`` re-initialises Linear/Conv weights like d2l, ``'kaiming'`` with He init
             (for deep ReLU nets without BatchNorm); None keeps the model's own.
         seed: seeds the initialisation and dropout; None leaves the random state alone.
@@ -371,7 +389,7 @@ def train_ch6(
     history = _train(
         net, train_iter, test_iter, num_epochs, lr, device, optimizer=optimizer, momentum=momentum,
         weight_decay=weight_decay, schedule=schedule, precision=precision, channels_last=channels_last,
-        init=init, seed=seed, checkpoint=checkpoint, resume=resume, live=live,
+        compile=compile, init=init, seed=seed, checkpoint=checkpoint, resume=resume, live=live,
         on_epoch=_print_epoch if verbose and rank == 0 and not live else None,
         verbose=verbose and rank == 0,
     )
@@ -381,7 +399,7 @@ def train_ch6(
 
 
 def _train(net, train_iter, test_iter, num_epochs, lr, device, *, optimizer, momentum, weight_decay, schedule,
-           precision, channels_last, init, seed, checkpoint, resume, live, on_epoch, verbose,
+           precision, channels_last, init, compile=False, seed, checkpoint, resume, live, on_epoch, verbose,
            progress_bar: bool = False) -> History:
     """The loop behind :func:`train_ch6`, the d2l-compatible helpers and the command line; see train_ch6.
 
@@ -393,6 +411,8 @@ def _train(net, train_iter, test_iter, num_epochs, lr, device, *, optimizer, mom
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=PATH: the file to resume from.")
     device = torch.device(device) if device is not None else try_gpu()
+    if compile:
+        _check_compilable(device)
     rank, world_size = _distributed()
     if seed is not None:
         seed_everything(seed)
@@ -421,6 +441,8 @@ def _train(net, train_iter, test_iter, num_epochs, lr, device, *, optimizer, mom
     model = net
     if world_size > 1:
         model = nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+    if compile:
+        model = torch.compile(model)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16" and device.type == "cuda")
     loss_fn = nn.CrossEntropyLoss()
     figure = LiveFigure(["train loss", "train acc", "test acc"], xlim=(0, num_epochs)) if live else None

@@ -103,3 +103,15 @@ def test_ctrl_c_then_resume_ends_where_an_uninterrupted_run_would(tmp_path, fash
     got = json.loads((out / "history.json").read_text())
     for key in ("train_loss", "train_acc", "test_acc"):
         assert got[key] == expected[key], key
+
+
+def test_compile_without_a_compiler_is_one_line(tmp_path, fashion_root, monkeypatch, capsys):
+    import coursekit.train
+
+    monkeypatch.setattr(coursekit.train.shutil, "which", lambda name: None)
+    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
+    code = main(["train", "lenet", "--out", str(tmp_path / "run"), "--device", "cpu", "--compile"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("coursekit: error: --compile: compile=True on the CPU needs a C++ compiler")
+    assert err.count("\n") == 1

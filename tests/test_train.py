@@ -267,3 +267,30 @@ def test_resumed_run_ends_where_an_uninterrupted_one_would(fashion_root, tmp_pat
 def test_resume_needs_a_checkpoint_path(subset):
     with pytest.raises(ValueError, match="resume=True needs checkpoint=PATH"):
         ck.train_ch6(small_lenet(), *subset, 1, 0.1, "cpu", resume=True, verbose=False)
+
+
+def test_compiled_training_matches_eager(subset):
+    train_iter, test_iter = subset
+
+    def run(compile):
+        torch.manual_seed(0)
+        net = small_lenet()
+        return net, ck.train_ch6(net, train_iter, test_iter, 2, 0.05, "cpu", compile=compile, verbose=False)
+
+    (_, eager), (net, compiled) = run(False), run(True)
+    # Same seed, same batches, same starting weights: the compiled kernels only round differently.
+    # (With momentum the two runs drift apart over a few dozen steps, so this uses plain SGD.)
+    assert compiled.train_loss == pytest.approx(eager.train_loss, rel=0.01)
+    assert compiled.train_acc == pytest.approx(eager.train_acc, abs=0.02)
+    assert compiled.train_loss[1] < compiled.train_loss[0]  # it learns, so equal losses mean something
+    # The trained weights are the net's own (evaluation runs it eagerly): the accuracy is theirs.
+    assert ck.evaluate_accuracy(net, test_iter) == compiled.test_acc[-1] > 0.2
+
+
+def test_compile_without_a_compiler_is_explained(subset, monkeypatch):
+    import coursekit.train
+
+    monkeypatch.setattr(coursekit.train.shutil, "which", lambda name: None)
+    train_iter, test_iter = subset
+    with pytest.raises(RuntimeError, match="needs a C\\+\\+ compiler"):
+        ck.train_ch6(small_lenet(), train_iter, test_iter, 1, 0.1, "cpu", compile=True, verbose=False)
