@@ -28,52 +28,69 @@ class Residual(nn.Module):
         use_1x1conv: pass the input through a 1x1 convolution so that it matches
             the output (needed when the channels or the size change).
         strides: stride of the first 3x3 convolution (and of the 1x1 one).
+        shortcut: add the input to the output. ``False`` gives the "plain"
+            block of the same depth, the baseline of the ResNet paper
+            (``use_1x1conv`` must then be False: there is nothing to add to).
+        batch_norm: ``False`` replaces both batch norms by the identity (for
+            experiments; the parameter names stay those of the full block).
 
     ``(N, in_channels, H, W)`` -> ``(N, num_channels, H', W')`` with
     ``H' = (H - 1) // strides + 1``.
     """
 
     def __init__(self, in_channels: int, num_channels: int, use_1x1conv: bool = False,
-                 strides: int = 1) -> None:
+                 strides: int = 1, *, shortcut: bool = True, batch_norm: bool = True) -> None:
         super().__init__()
+        if use_1x1conv and not shortcut:
+            raise ValueError("use_1x1conv=True needs shortcut=True: the 1x1 convolution sits on the shortcut.")
+        self.shortcut = shortcut
         self.conv1 = nn.Conv2d(in_channels, num_channels, kernel_size=3, padding=1, stride=strides)
         self.conv2 = nn.Conv2d(num_channels, num_channels, kernel_size=3, padding=1)
         self.conv3 = (nn.Conv2d(in_channels, num_channels, kernel_size=1, stride=strides)
                       if use_1x1conv else None)
-        self.bn1 = nn.BatchNorm2d(num_channels)
-        self.bn2 = nn.BatchNorm2d(num_channels)
+        self.bn1 = nn.BatchNorm2d(num_channels) if batch_norm else nn.Identity()
+        self.bn2 = nn.BatchNorm2d(num_channels) if batch_norm else nn.Identity()
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         Y = F.relu(self.bn1(self.conv1(X)))
         Y = self.bn2(self.conv2(Y))
+        if not self.shortcut:
+            return F.relu(Y)
         if self.conv3 is not None:
             X = self.conv3(X)
         return F.relu(Y + X)
 
 
 def resnet_block(in_channels: int, num_channels: int, num_residuals: int,
-                 first_block: bool = False) -> nn.Sequential:
+                 first_block: bool = False, *, shortcut: bool = True,
+                 batch_norm: bool = True) -> nn.Sequential:
     """``num_residuals`` :class:`Residual` blocks; the first halves the size unless ``first_block``.
 
     ``(N, in_channels, H, W)`` -> ``(N, num_channels, H/2, W/2)`` (``H, W`` if ``first_block``).
+    ``shortcut`` and ``batch_norm`` are passed to every block (``shortcut=False``:
+    a plain stage, whose first block has no 1x1 convolution).
     """
     blocks: list[nn.Module] = []
     for i in range(num_residuals):
         if i == 0 and not first_block:
-            blocks.append(Residual(in_channels, num_channels, use_1x1conv=True, strides=2))
+            blocks.append(Residual(in_channels, num_channels, use_1x1conv=shortcut, strides=2,
+                                   shortcut=shortcut, batch_norm=batch_norm))
         else:
-            blocks.append(Residual(num_channels, num_channels))
+            blocks.append(Residual(num_channels, num_channels,
+                                   shortcut=shortcut, batch_norm=batch_norm))
     return nn.Sequential(*blocks)
 
 
-def resnet18_d2l(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
+def resnet18_d2l(in_channels: int = 1, num_classes: int = 10, *, shortcut: bool = True) -> nn.Sequential:
     """d2l's ResNet-18 for Fashion-MNIST, trained at 96x96.
 
     Stem ``b1`` (7x7/2 conv, BN, ReLU, 3x3/2 max-pool), four stages of two
     :class:`Residual` blocks (64, 128, 256, 512 channels), global average
     pooling and one linear layer. Feature maps at 96: 48 -> 24 -> 24 -> 12
     -> 6 -> 3 -> 1. Input ``(N, in_channels, H, W)``, any size (96 in the
-    course) -> logits ``(N, num_classes)``.
+    course) -> logits ``(N, num_classes)``. ``shortcut=False`` builds the
+    "plain" 18-layer network of the paper: the same layers without the
+    shortcuts (and without the 1x1 convolutions on them).
     """
     b1 = nn.Sequential(
         nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3),
@@ -81,10 +98,10 @@ def resnet18_d2l(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
         nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
     net = nn.Sequential(
         b1,
-        resnet_block(64, 64, 2, first_block=True),
-        resnet_block(64, 128, 2),
-        resnet_block(128, 256, 2),
-        resnet_block(256, 512, 2),
+        resnet_block(64, 64, 2, first_block=True, shortcut=shortcut),
+        resnet_block(64, 128, 2, shortcut=shortcut),
+        resnet_block(128, 256, 2, shortcut=shortcut),
+        resnet_block(256, 512, 2, shortcut=shortcut),
         nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(),
         nn.Linear(512, num_classes))
     return check_input(net, "resnet18_d2l", in_channels, native_size=96)
