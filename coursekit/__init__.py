@@ -20,6 +20,7 @@ from .inspect import (
     effective_receptive_field,
     flops,
     layer_shapes,
+    memory,
     receptive_field,
     summary,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "summary",
     "receptive_field",
     "layer_shapes",
+    "memory",
     "inspect",
     "flops",
     "effective_receptive_field",

@@ -1,12 +1,13 @@
 """Instruments for looking inside a network: shapes, parameters, cost, receptive fields.
 
-Every chapter asks the same four questions of its model, and this module
+Every chapter asks the same questions of its model, and this module
 answers them for any ``nn.Module``, branching ones (Inception, ResNet,
 DenseNet) included:
 
 * what shape comes out of each layer?          :func:`layer_shapes`, :func:`summary`
 * where are the parameters?                    :func:`count_params`, :func:`layer_shapes`
 * what does a forward pass cost?               :func:`flops`
+* how much memory does it take?               :func:`memory`
 * which input pixels does each unit see?       :func:`receptive_field`,
   :func:`effective_receptive_field`
 
@@ -66,6 +67,8 @@ __all__ = [
     "FlopRow",
     "InputTooSmallError",
     "LayerShapes",
+    "MemoryRow",
+    "MemoryUse",
     "ParamCount",
     "ReceptiveField",
     "ShapeRow",
@@ -74,6 +77,7 @@ __all__ = [
     "effective_receptive_field",
     "flops",
     "layer_shapes",
+    "memory",
     "plot_effective_receptive_field",
     "receptive_field",
     "summary",
@@ -557,6 +561,192 @@ def flops(net: nn.Module, input_size: Any) -> FlopCount:
         rows.append(FlopRow("(other)", "-", n, n // 2, n / total))
     by_operator = {str(op).replace("aten.", ""): int(n) for op, n in counts.get("Global", {}).items()}
     return FlopCount(total, rows, by_operator, shape)
+
+
+# ---------------------------------------------------------------------------
+# Memory
+# ---------------------------------------------------------------------------
+
+
+def _bytes(n: float) -> str:
+    """12845056 -> '12.85 MB' (decimal units: kB, MB, GB)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{int(n)} B"
+
+
+@dataclass(frozen=True)
+class MemoryRow:
+    """The tensors one module creates during a forward pass.
+
+    ``name`` is the innermost module running when they were made (a container
+    for work done in its own ``forward()``, such as Inception's ``torch.cat``;
+    ``"(top level)"`` for the network's own ``forward()``). ``activation_bytes``
+    counts each new tensor once; ``param_bytes`` are the module's own
+    parameters (not its children's).
+    """
+
+    name: str
+    type: str
+    output_shape: Any
+    activation_bytes: int
+    param_bytes: int
+
+
+class MemoryUse(_Table):
+    """The result of :func:`memory`, all sizes in bytes; ``rows`` is a list of :class:`MemoryRow`.
+
+    Attributes:
+        params: bytes of the parameters; ``buffers``: of the buffers (BatchNorm statistics).
+        input: bytes of the input batch.
+        activations: bytes of every tensor the forward pass creates, each once
+            (views and in-place results share memory and add nothing): what one
+            forward pass needs if nothing is freed. Inference can free a tensor
+            once the next layers have used it; training cannot (see ``saved``).
+        saved: bytes of the tensors autograd keeps for the backward pass
+            (parameters and the input excluded), measured in evaluation mode.
+        total: ``params + buffers + input + activations``.
+    """
+
+    def __init__(self, rows: list[MemoryRow], params: int, buffers: int, input_bytes: int, activations: int,
+                 saved: int, input_size: tuple[int, ...], dtype: torch.dtype, net_name: str) -> None:
+        self.rows = rows
+        self.params = params
+        self.buffers = buffers
+        self.input = input_bytes
+        self.activations = activations
+        self.saved = saved
+        self.total = params + buffers + input_bytes + activations
+        self.input_size = input_size
+        self.dtype = dtype
+        self.net_name = net_name
+        self.by_module = {r.name: r.activation_bytes for r in rows}
+        self._columns = (
+            _Column("layer", lambda r: r.name),
+            _Column("type", lambda r: r.type),
+            _Column("output shape", lambda r: _shape_str(r.output_shape)),
+            _Column("activations", lambda r: _bytes(r.activation_bytes), right=True),
+            _Column("parameters", lambda r: _bytes(r.param_bytes), right=True),
+        )
+
+    def __getitem__(self, key: int | str) -> MemoryRow:
+        if isinstance(key, int):
+            return self.rows[key]
+        for row in self.rows:
+            if row.name == key:
+                return row
+        raise KeyError(f"no module named {key!r} created tensors; modules: {', '.join(r.name for r in self.rows)}")
+
+    def _caption(self) -> list[str]:
+        dtype = str(self.dtype).replace("torch.", "")
+        return [f"{self.net_name}, input {_shape_str(self.input_size)} in {dtype}: memory of one forward pass"]
+
+    def _footer(self) -> list[str]:
+        return [
+            f"Parameters {_bytes(self.params)}, buffers {_bytes(self.buffers)}, input {_bytes(self.input)}, "
+            f"activations {_bytes(self.activations)} (every tensor the forward pass creates, each once).",
+            f"Kept for the backward pass when training: {_bytes(self.saved)}.",
+        ]
+
+
+def _storage_key(t: torch.Tensor) -> tuple[str, int]:
+    return (str(t.device), t.untyped_storage().data_ptr())
+
+
+def memory(net: nn.Module, input_size: Any) -> MemoryUse:
+    """Measure the memory of one forward pass: parameters, activations, what training keeps.
+
+    Every tensor that the operators of the forward pass create is recorded
+    (with a ``TorchDispatchMode``) and counted once by its storage, so views
+    (``flatten``, ``reshape``) and in-place operations (``ReLU(inplace=True)``)
+    cost nothing, while work done outside leaf modules (``torch.cat`` in an
+    Inception block, ``x + shortcut`` in a residual block) is counted too.
+    Whatever an operator really allocates counts: max-pooling on the CPU, for
+    instance, also creates the int64 indices of its maxima. The tensors are
+    kept alive until the end, so no memory is reused and the count is exact.
+    A second pass with gradients enabled records the tensors autograd saves
+    for the backward pass. Both run in evaluation mode and leave the network
+    as it was.
+
+    Args:
+        net: any module whose parameters are initialised (run lazy layers once first).
+        input_size: ``(N, C, H, W)``, ``(C, H, W)`` or ``(N, features)``;
+            activations grow with the batch ``N``, parameters do not.
+
+    Returns:
+        a :class:`MemoryUse`: ``.params``, ``.buffers``, ``.input``,
+        ``.activations``, ``.saved`` and ``.total`` in bytes, and ``.rows``
+        saying which module created how much.
+    """
+    from torch.utils import _pytree as pytree
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    _check_initialized(net, "memory")
+    shape = _normalize_input_size(input_size, spatial=False)
+    x = _probe_tensor(net, shape)
+    params = {_storage_key(p): p.untyped_storage().nbytes() for p in net.parameters()}
+    buffers = {_storage_key(b): b.untyped_storage().nbytes() for b in net.buffers()}
+    known = set(params) | set(buffers) | {_storage_key(x)}
+
+    names = {m: n for n, m in net.named_modules()}
+    stack: list[nn.Module] = []
+    created: dict[tuple[str, int], tuple[nn.Module, int, torch.Tensor]] = {}
+    last_output: dict[nn.Module, Any] = {}
+
+    class Recorder(TorchDispatchMode):
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            out = func(*args, **(kwargs or {}))
+            for t in pytree.tree_leaves(out):
+                if isinstance(t, torch.Tensor) and t.untyped_storage().nbytes() > 0:
+                    key = _storage_key(t)
+                    if key not in known and key not in created:
+                        # Keeping ``t`` alive keeps its memory from being reused.
+                        created[key] = (stack[-1] if stack else net, t.untyped_storage().nbytes(), t)
+            return out
+
+    def pre_hook(module: nn.Module, args: Any) -> None:
+        stack.append(module)
+
+    def post_hook(module: nn.Module, args: Any, out: Any) -> None:
+        stack.pop()
+        last_output[module] = _output_shape(out)
+
+    handles = [h for m in names for h in (m.register_forward_pre_hook(pre_hook), m.register_forward_hook(post_hook))]
+    try:
+        with _eval_mode(net), torch.no_grad(), Recorder():
+            net(x)
+    except Exception as exc:
+        _diagnose_failure(net, shape, exc, failing_module=names.get(stack[-1]) if stack else None)
+        raise
+    finally:
+        for h in handles:
+            h.remove()
+
+    # Which tensors does autograd keep for the backward pass?
+    saved: dict[tuple[str, int], int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        key = _storage_key(t)
+        if key not in known:
+            saved[key] = t.untyped_storage().nbytes()
+        return t
+
+    with _eval_mode(net), torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        kept = net(x)  # noqa: F841 -- keeps the graph, and so the saved tensors, alive while counting
+    del kept
+
+    per_module: dict[nn.Module, int] = {}
+    for module, nbytes, _ in created.values():
+        per_module[module] = per_module.get(module, 0) + nbytes
+    rows = []
+    for module, nbytes in per_module.items():  # in the order of their first tensor
+        name = names[module] or "(top level)"
+        own = sum(p.numel() * p.element_size() for p in module.parameters(recurse=False))
+        rows.append(MemoryRow(name, type(module).__name__, last_output.get(module), nbytes, own))
+    return MemoryUse(rows, params=sum(params.values()), buffers=sum(buffers.values()),
+                     input_bytes=x.untyped_storage().nbytes(), activations=sum(n for _, n, _ in created.values()),
+                     saved=sum(saved.values()), input_size=shape, dtype=x.dtype, net_name=type(net).__name__)
 
 
 # ---------------------------------------------------------------------------
