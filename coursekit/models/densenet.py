@@ -96,7 +96,8 @@ def transition_block(in_channels: int, out_channels: int, bias: bool = True) -> 
         nn.AvgPool2d(kernel_size=2, stride=2))
 
 
-def densenet(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
+def densenet(in_channels: int = 1, num_classes: int = 10, *, num_channels: int = 64, growth_rate: int = 32,
+             arch: tuple[int, ...] = (4, 4, 4, 4)) -> nn.Sequential:
     """d2l's DenseNet for Fashion-MNIST, trained at 96x96.
 
     ResNet's stem, four dense blocks of four :func:`conv_block` layers with
@@ -104,19 +105,30 @@ def densenet(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
     -> 112 -> 240 -> 120 -> 248), then BN, ReLU, global average pool, linear.
     Input ``(N, in_channels, H, W)`` with ``H, W >= 29`` (96 in the course) ->
     logits ``(N, num_classes)``.
+
+    The keywords are d2l's names, with its values as defaults: ``num_channels``
+    out of the stem, ``growth_rate`` channels added by every layer, and
+    ``arch`` the number of layers of each dense block (a transition follows
+    every block but the last). A smaller growth rate gives a narrower, faster
+    network. The smallest input side is 29 for four blocks, and
+    ``2 ** (len(arch) + 1) - 3`` in general.
     """
+    for name, value in (("num_channels", num_channels), ("growth_rate", growth_rate)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}.")
+    arch = tuple(arch)
+    if not arch or any(not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in arch):
+        raise ValueError(f"arch must be a non-empty sequence of positive ints (layers per dense block), got {arch!r}.")
     b1 = nn.Sequential(
-        nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3),
-        nn.BatchNorm2d(64), nn.ReLU(),
+        nn.Conv2d(in_channels, num_channels, kernel_size=7, stride=2, padding=3),
+        nn.BatchNorm2d(num_channels), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
-    num_channels, growth_rate = 64, 32
-    num_convs_in_dense_blocks = (4, 4, 4, 4)
     blks: list[nn.Module] = []
-    for i, num_convs in enumerate(num_convs_in_dense_blocks):
+    for i, num_convs in enumerate(arch):
         block = DenseBlock(num_convs, num_channels, growth_rate)
         blks.append(block)
         num_channels = block.out_channels
-        if i != len(num_convs_in_dense_blocks) - 1:
+        if i != len(arch) - 1:
             blks.append(transition_block(num_channels, num_channels // 2))
             num_channels = num_channels // 2
     net = nn.Sequential(
@@ -124,7 +136,10 @@ def densenet(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
         nn.BatchNorm2d(num_channels), nn.ReLU(),
         nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(),
         nn.Linear(num_channels, num_classes))
-    return check_input(net, "densenet", in_channels, min_size=DENSENET_MIN_SIZE, native_size=96)
+    # The stem halves twice (rounding up), then len(arch) - 1 pools halve (rounding down):
+    # the smallest side that survives is 2 ** (len(arch) + 1) - 3, 29 for d2l's four blocks.
+    min_size = 2 ** (len(arch) + 1) - 3
+    return check_input(net, "densenet", in_channels, min_size=min_size, native_size=96)
 
 
 def densenet121(in_channels: int = 3, num_classes: int = 1000) -> nn.Sequential:
