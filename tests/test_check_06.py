@@ -30,7 +30,7 @@ def test_batch_norm_eval_output(capsys):
     assert check.batch_norm_eval_output(-7) is False
     assert "Not quite" in capsys.readouterr().out
     assert check.batch_norm_eval_output("3.5?") is False
-    assert "as a number" in capsys.readouterr().out
+    assert "as a single number" in capsys.readouterr().out
     # other numbers: computed, not remembered
     assert check.batch_norm_eval_output(2 * (1 - 2) / math.sqrt(9) - 1, x=1, running_mean=2, running_var=9,
                                         gamma=2, beta=-1) is True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ._verdicts import _count, _unanswered, _verdict
+from ._verdicts import _count, _number, _unanswered, _verdict
 
 __all__: list[str] = [
     "batch_norm_eval_output",
@@ -18,13 +18,6 @@ def _close(answer: float, value: float, tol: float = 5e-3) -> bool:
     """Equal up to rounding to two or three significant decimals."""
     return abs(answer - value) <= tol * max(1.0, abs(value))
 
-
-def _number(answer, what: str) -> float | None:
-    try:
-        return float(answer)
-    except (TypeError, ValueError):
-        _verdict(False, f"Give {what} as a number; you gave {answer!r}.")
-        return None
 
 
 def batch_norm_eval_output(answer: float | None, x: float = 5.0, running_mean: float = 3.0,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ._verdicts import _count, _unanswered, _verdict
+from ._verdicts import _count, _number, _unanswered, _verdict
 
 __all__: list[str] = [
     "activation_bytes",
@@ -22,13 +22,6 @@ __all__: list[str] = [
 def _near(a: float, b: float, rel: float = 1e-3) -> bool:
     return abs(float(a) - float(b)) <= rel * max(abs(float(b)), 1e-12)
 
-
-def _number(answer, what: str) -> float | None:
-    try:
-        return float(answer)
-    except (TypeError, ValueError):
-        _verdict(False, f"Give {what} as a single number; you gave {answer!r}.")
-        return None
 
 
 def conv_parameters(answer, in_channels: int = 64, out_channels: int = 128, kernel_size: int = 3,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ._verdicts import _unanswered, _verdict
+from ._verdicts import _number, _unanswered, _verdict
 
 __all__: list[str] = [
     "center_of_unit",
@@ -26,14 +26,6 @@ STEM_AND_THREE_3X3 = ((7, 2, 3), (3, 2, 1), (3, 1, 1), (3, 1, 1), (3, 1, 1))
 def _near(a: float, b: float) -> bool:
     return abs(float(a) - float(b)) < 1e-6
 
-
-def _number(answer, what: str) -> float | None:
-    """The answer as a float, or None after printing why it is not a number."""
-    try:
-        return float(answer)
-    except (TypeError, ValueError):
-        _verdict(False, f"Give {what} as a single number; you gave {answer!r}.")
-        return None
 
 
 def _field(net: nn.Module, side: int = 512, channels: int = 1):

@@ -35,3 +35,12 @@ def _share_slip(answer: float, expected: float) -> bool | None:
         return _verdict(False, "That is the share of the convolutions; the question asks about the fully connected "
                         "layers.")
     return None
+
+
+def _number(answer, what: str) -> float | None:
+    """The answer as a float, or None after printing why it is not a number."""
+    try:
+        return float(answer)
+    except (TypeError, ValueError):
+        _verdict(False, f"Give {what} as a single number; you gave {answer!r}.")
+        return None
