@@ -7,7 +7,7 @@ Everything a notebook needs is importable from here::
     history = ck.train_ch6(net, train_iter, test_iter, num_epochs=10, lr=0.9)
 """
 
-from . import check, inspect, models
+from . import check, compare, inspect, models
 from .config import describe_profile, fast_precision, for_profile, get_profile, seed_everything, try_all_gpus, try_gpu
 from .data import (
     CorruptFileError,
@@ -60,6 +60,7 @@ __all__ = [
     "fast_precision",
     "for_profile",
     "check",
+    "compare",
     "get_fashion_mnist_labels",
     "get_model",
     "get_profile",

@@ -1,0 +1,406 @@
+"""Put architectures side by side: one training budget, one table, one plot.
+
+Chapter 11 trains every network of the course on the same data with the same
+recipe and compares what each buys with its parameters and arithmetic::
+
+    from coursekit.compare import Contender, compare_models
+
+    table = compare_models(
+        [Contender("LeNet", "lenet"), Contender("ResNet-18", "resnet18_d2l", resize=32)],
+        num_epochs=2, lr=0.002, batch_size=128, n_train=6000, n_test=2000)
+    print(table)          # aligned text; HTML in Jupyter; table.to_pandas() for a DataFrame
+    fig = table.plot()    # accuracy against FLOPs and against training time
+
+It also holds the small measuring tools the chapter uses for mixed precision,
+transfer learning, pruning and quantization: :func:`load_fashion_mnist_classes`
+(a subset of the classes, relabelled 0..k-1), :func:`state_dict_bytes` (the
+size of a saved model), :func:`weight_sparsity` and :func:`images_per_second`
+(forward passes only).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .config import seed_everything, try_gpu
+from .data import TEXT_LABELS, DeviceLoader, read_fashion_mnist
+from .inspect import _Column, _si, _Table, count_params, flops
+from .models import get_model
+from .train import History, train_ch6
+
+__all__ = [
+    "Comparison",
+    "ComparisonRow",
+    "Contender",
+    "compare_models",
+    "images_per_second",
+    "load_fashion_mnist_classes",
+    "load_fashion_mnist_validation",
+    "state_dict_bytes",
+    "weight_sparsity",
+]
+
+
+# ---------------------------------------------------------------------------
+# Data: some of the classes
+# ---------------------------------------------------------------------------
+
+
+def _class_subset(images: torch.Tensor, labels: torch.Tensor, classes: Sequence[int], n: int | None,
+                  seed: int, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    keep = torch.isin(labels, torch.tensor(list(classes)))
+    index = keep.nonzero().squeeze(1)
+    if n is not None:
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= len(index):
+            raise ValueError(f"{what} must be an int from 1 to {len(index):,} (the images of these classes), "
+                             f"got {n!r}.")
+        order = torch.randperm(len(index), generator=torch.Generator().manual_seed(seed))
+        index = index[order[:n]].sort().values
+    relabel = torch.full((10,), -1, dtype=torch.int64)
+    relabel[torch.tensor(list(classes))] = torch.arange(len(classes))
+    return images[index], relabel[labels[index]]
+
+
+def load_fashion_mnist_classes(
+    classes: Sequence[int],
+    batch_size: int,
+    resize: int | tuple[int, int] | None = None,
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    normalize: bool = False,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    root=None,
+) -> tuple[DeviceLoader, DeviceLoader]:
+    """Fashion-MNIST restricted to ``classes``, relabelled ``0 .. len(classes) - 1``.
+
+    ``classes[i]`` becomes label ``i``, so a network with ``len(classes)``
+    outputs can be trained on them; ``loader.class_names`` holds their names.
+    ``n_train`` / ``n_test`` take a fixed random subset (seeded by ``seed``)
+    of the images of these classes. Otherwise as
+    :func:`coursekit.load_data_fashion_mnist`.
+
+    >>> train_iter, test_iter = load_fashion_mnist_classes([5, 7, 9], 64)  # the three kinds of shoe
+    """
+    classes = list(classes)
+    if (not classes or len(set(classes)) != len(classes)
+            or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < 10 for c in classes)):
+        raise ValueError(f"classes must be distinct ints from 0 to 9, got {classes!r}.")
+    loaders = []
+    for split, n, shuffle in (("train", n_train, True), ("test", n_test, False)):
+        images, labels = read_fashion_mnist(split, root)
+        images, labels = _class_subset(images, labels, classes, n, seed, f"n_{split}")
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+        size = (resize, resize) if isinstance(resize, int) else (tuple(resize) if resize is not None else None)
+        loader = DeviceLoader(images, labels, min(batch_size, len(labels)), shuffle=shuffle, resize=size,
+                              normalize=normalize, seed=seed, device=device if device is not None else try_gpu())
+        loader.class_names = [TEXT_LABELS[c] for c in classes]
+        loaders.append(loader)
+    return loaders[0], loaders[1]
+
+
+def load_fashion_mnist_validation(
+    batch_size: int,
+    n_train: int,
+    n_valid: int,
+    resize: int | tuple[int, int] | None = None,
+    *,
+    normalize: bool = False,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    root=None,
+) -> tuple[DeviceLoader, DeviceLoader]:
+    """``(train_iter, valid_iter)``: two disjoint random subsets of the *training* images.
+
+    For choosing hyper-parameters without looking at the test set: tune on
+    ``valid_iter``, then report the chosen setting's test accuracy once.
+    Both subsets are drawn from one seeded permutation of the 60,000 training
+    images (``n_train + n_valid <= 60,000``).
+    """
+    images, labels = read_fashion_mnist("train", root)
+    for value, name in ((n_train, "n_train"), (n_valid, "n_valid")):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}.")
+    if n_train + n_valid > len(labels):
+        raise ValueError(f"n_train + n_valid must be at most {len(labels):,}, got {n_train + n_valid:,}.")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    size = (resize, resize) if isinstance(resize, int) else (tuple(resize) if resize is not None else None)
+    device = device if device is not None else try_gpu()
+    loaders = []
+    for index, shuffle in ((order[:n_train], True), (order[n_train:n_train + n_valid], False)):
+        loaders.append(DeviceLoader(images[index], labels[index], min(batch_size, len(index)), shuffle=shuffle,
+                                    resize=size, normalize=normalize, seed=seed, device=device))
+    return loaders[0], loaders[1]
+
+
+# ---------------------------------------------------------------------------
+# Measuring a trained model
+# ---------------------------------------------------------------------------
+
+
+def state_dict_bytes(net: nn.Module) -> int:
+    """Bytes that ``torch.save(net.state_dict(), f)`` writes: the size of the model file.
+
+    Measured in memory; a file on disk differs by a few bytes (the archive
+    stores a folder name taken from the file name).
+    """
+    buffer = io.BytesIO()
+    torch.save(net.state_dict(), buffer)
+    return buffer.getbuffer().nbytes
+
+
+def _weights(net: nn.Module) -> list[torch.Tensor]:
+    """The weight of every Linear and Conv layer (pruned ones as their masked value)."""
+    out = []
+    for module in net.modules():
+        if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+            out.append(module.weight)
+    return out
+
+
+def weight_sparsity(net: nn.Module) -> float:
+    """Fraction of the Linear and Conv weights of ``net`` that are exactly zero.
+
+    Works on pruned layers too (``torch.nn.utils.prune`` keeps ``weight`` as
+    ``weight_orig * weight_mask``); biases and BatchNorm are left out.
+    """
+    weights = _weights(net)
+    if not weights:
+        raise ValueError("net has no Linear or Conv layer.")
+    zeros = sum(int((w == 0).sum()) for w in weights)
+    return zeros / sum(w.numel() for w in weights)
+
+
+def images_per_second(net: nn.Module, input_size: Sequence[int], *, batch_size: int = 256,
+                      seconds: float = 1.0, precision: str | None = None) -> float:
+    """Inference speed: images per second through ``net`` in eval mode, forward passes only.
+
+    ``input_size`` is one image's ``(C, H, W)``. Runs one warm-up batch, then
+    batches of random images for about ``seconds``; ``precision='bf16'``
+    measures under bfloat16 autocast. Timings depend on the machine and on
+    whatever else it is doing: compare numbers from the same run.
+    """
+    if len(input_size) != 3:
+        raise ValueError(f"input_size is one image's (C, H, W), got {tuple(input_size)!r}.")
+    first = next(iter(net.parameters()), None)
+    device = first.device if first is not None else torch.device("cpu")
+    X = torch.randn(batch_size, *input_size, device=device)
+    was_training = net.training
+    net.eval()
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision) if precision else None
+    try:
+        with torch.no_grad(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            net(X)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            start, count = time.perf_counter(), 0
+            while True:
+                net(X)
+                count += 1
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                elapsed = time.perf_counter() - start
+                if elapsed >= seconds:
+                    break
+    finally:
+        net.train(was_training)
+    return count * batch_size / elapsed
+
+
+# ---------------------------------------------------------------------------
+# Training the chapter models on one budget
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Contender:
+    """One network in a comparison.
+
+    Args:
+        name: its label in the table and the plot.
+        model: a name for :func:`coursekit.get_model` (``'lenet'``, ``'resnet18_d2l'``...).
+        resize: the image side it is trained at; None keeps 28x28.
+        kwargs: passed to the constructor (``ratio=4``, ``size=64``...).
+    """
+
+    name: str
+    model: str
+    resize: int | None = None
+    kwargs: dict = field(default_factory=dict)
+
+    def build(self) -> nn.Module:
+        return get_model(self.model, **self.kwargs)
+
+    @property
+    def side(self) -> int:
+        return self.resize or 28
+
+
+@dataclass
+class ComparisonRow:
+    """One trained network: what it cost and what it reached.
+
+    ``flops`` are those of one forward pass of one image (2 per multiply-add);
+    ``images_per_sec`` counts training steps only; ``train_seconds`` is the
+    time of those steps over all epochs (evaluation excluded).
+    """
+
+    name: str
+    model: str
+    side: int
+    params: int
+    flops: int
+    images_per_sec: float
+    train_seconds: float
+    test_acc: float
+    history: History = field(repr=False)
+
+
+def _compact(x: float) -> str:
+    """Axis labels: 500000 -> '500k', 2e7 -> '20M'."""
+    for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:g}{unit}"
+    return f"{x:g}"
+
+
+class Comparison(_Table):
+    """The result of :func:`compare_models`: ``rows`` of :class:`ComparisonRow`, in training order."""
+
+    def __init__(self, rows: list[ComparisonRow], budget: str) -> None:
+        self.rows = rows
+        self.budget = budget
+        self._columns = (
+            _Column("model", lambda r: r.name),
+            _Column("input", lambda r: f"{r.side}x{r.side}"),
+            _Column("params", lambda r: _si(r.params).strip(), right=True),
+            _Column("FLOPs/image", lambda r: _si(r.flops).strip(), right=True),
+            _Column("train img/s", lambda r: f"{r.images_per_sec:,.0f}", right=True),
+            _Column("train time", lambda r: f"{r.train_seconds:.1f}s", right=True),
+            _Column("test acc", lambda r: f"{r.test_acc:.3f}", right=True),
+        )
+
+    def _caption(self) -> list[str]:
+        return [self.budget]
+
+    def __getitem__(self, key: int | str) -> ComparisonRow:
+        if isinstance(key, int):
+            return self.rows[key]
+        for row in self.rows:
+            if row.name == key:
+                return row
+        raise KeyError(f"no model named {key!r}; models: {', '.join(r.name for r in self.rows)}")
+
+    def to_pandas(self):
+        """The table as a pandas DataFrame, one row per model (needs pandas)."""
+        import pandas as pd
+
+        columns = ("name", "model", "side", "params", "flops", "images_per_sec", "train_seconds", "test_acc")
+        return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in self.rows]).set_index("name")
+
+    def plot(self, axes=None):
+        """Test accuracy against FLOPs per image and against training time; bubble area ~ parameters.
+
+        Returns the matplotlib figure (assign it: ``fig = table.plot()``).
+        """
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+        if axes is None:
+            fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+        else:
+            fig = axes[0].figure
+        largest = max(r.params for r in self.rows)
+        sizes = [40 + 1500 * math.sqrt(r.params / largest) for r in self.rows]
+        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        for ax, attr, label in ((axes[0], "flops", "FLOPs per image (log scale)"),
+                                (axes[1], "train_seconds", "training time, s (log scale)")):
+            for i, (row, s) in enumerate(zip(self.rows, sizes)):
+                x = getattr(row, attr)
+                ax.scatter(x, row.test_acc, s=s, alpha=0.45, color=colors[i % len(colors)], edgecolor="black")
+                ax.annotate(row.name, (x, row.test_acc), fontsize=8, ha="center", va="bottom",
+                            xytext=(0, 6), textcoords="offset points")
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(FuncFormatter(
+                (lambda v, _: _compact(v)) if attr == "flops" else (lambda v, _: f"{v:g}")))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.margins(x=0.12, y=0.15)
+            ax.set_xlabel(label)
+            ax.grid(True, alpha=0.3)
+        axes[0].set_ylabel("test accuracy")
+        axes[0].set_title("accuracy vs arithmetic (bubble area ~ parameters)", fontsize=9)
+        axes[1].set_title("accuracy vs training time, same budget", fontsize=9)
+        fig.tight_layout()
+        return fig
+
+
+def compare_models(
+    contenders: Sequence[Contender],
+    *,
+    num_epochs: int,
+    lr: float,
+    batch_size: int,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    normalize: bool = True,
+    optimizer: str = "adam",
+    schedule: str | None = "onecycle",
+    precision: str | None = None,
+    init: str | None = "xavier",
+    device: torch.device | str | None = None,
+    seed: int = 0,
+    root=None,
+    verbose: bool = True,
+) -> Comparison:
+    """Train every contender with the same data, epochs and recipe; return the :class:`Comparison`.
+
+    Every network sees the same ``n_train`` training images (the same subset,
+    the same shuffles) for ``num_epochs`` epochs, with the same optimizer,
+    learning-rate schedule, batch size and precision, and is tested on the
+    same ``n_test`` images; only the resolution differs where a contender asks
+    for one. With ``verbose`` one line is printed per finished model.
+    """
+    from .data import load_data_fashion_mnist
+
+    if not contenders:
+        raise ValueError("contenders is empty: pass at least one Contender.")
+    names = [c.name for c in contenders]
+    if len(set(names)) != len(names):
+        raise ValueError(f"contender names must be distinct, got {names}.")
+    device = torch.device(device) if device is not None else try_gpu()
+    rows = []
+    for contender in contenders:
+        train_iter, test_iter = load_data_fashion_mnist(
+            batch_size, resize=contender.resize, n_train=n_train, n_test=n_test, normalize=normalize, seed=seed,
+            device=device, root=root)
+        seed_everything(seed)  # the biases are drawn when the network is built
+        net = contender.build()
+        params = count_params(net).total
+        cost = flops(net, (1, 1, contender.side, contender.side)).flops
+        history = train_ch6(net, train_iter, test_iter, num_epochs, lr, device, optimizer=optimizer,
+                            schedule=schedule, precision=precision, init=init, seed=seed, verbose=False)
+        seen = train_iter.num_examples
+        train_seconds = sum(seen / speed for speed in history.examples_per_sec)
+        row = ComparisonRow(contender.name, contender.model, contender.side, params, cost,
+                            seen * len(history) / train_seconds, train_seconds, history.test_acc[-1], history)
+        rows.append(row)
+        if verbose:
+            print(f"{row.name:<12} {row.side:>3}x{row.side:<3} test acc {row.test_acc:.3f}  "
+                  f"{row.train_seconds:6.1f} s  {row.images_per_sec:8,.0f} images/s", flush=True)
+    n_images = train_iter.num_examples
+    budget = (f"{n_images:,} training images x {num_epochs} epoch(s), {optimizer} lr {lr:g}"
+              f"{' ' + schedule if schedule else ''}, batch {batch_size}, {precision or 'fp32'}, "
+              f"tested on {test_iter.num_examples:,} images")
+    return Comparison(rows, budget)
