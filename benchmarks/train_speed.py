@@ -2,16 +2,20 @@
 
     python benchmarks/train_speed.py                       # LeNet@28, AlexNet@224, ResNet-18@96
     python benchmarks/train_speed.py lenet --n-train 20000 --epochs 2 --json speed.json
+    python benchmarks/train_speed.py alexnet --ways coursekit,coursekit-fp32,d2l  # does bf16 keep the accuracy?
 
-For each model, on the same real Fashion-MNIST subset, batch size, epochs and device:
+For each model, on the same real Fashion-MNIST subset, batch size, epochs and device,
+the ways named by ``--ways`` (default: coursekit, d2l, plain):
 
-* coursekit: ``load_data_fashion_mnist`` + ``train_ch6`` (bf16 autocast where
-  ``fast_precision`` says the hardware makes it fast, channels_last on CUDA);
-* d2l: the real ``d2l`` package's ``load_data_fashion_mnist`` + ``train_ch6``
+* ``coursekit``: ``load_data_fashion_mnist`` + ``train_ch6`` (bf16 autocast where
+  ``fast_precision`` says the hardware makes it fast, and the channels_last layout);
+* ``coursekit-fp32``: the same in fp32, from the same initial weights and batch order,
+  so the accuracy column shows what the faster precision costs;
+* ``coursekit-compile``: the first with ``train_ch6(compile=True)``
+  (its wall time includes the compilation, as a learner's would);
+* ``d2l``: the real ``d2l`` package's ``load_data_fashion_mnist`` + ``train_ch6``
   (install it with ``pip install --no-deps d2l==1.0.3`` and ``pip install -e ".[baseline]"``);
-* plain PyTorch: torchvision's dataset and ``DataLoader`` with a minimal loop;
-* with ``--compile``, a fourth row: coursekit with ``train_ch6(compile=True)``
-  (its wall time includes the compilation, as a learner's would).
+* ``plain``: torchvision's dataset and ``DataLoader`` with a minimal PyTorch loop.
 
 Images/s is end to end: training images over the wall time of the whole run,
 data loading and evaluation included. Each row says its precision.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gzip
 import io
 import json
@@ -72,17 +77,19 @@ def _torchvision_loaders(root: Path, resize: int, batch_size: int, n_train: int,
             torch.utils.data.DataLoader(test, batch_size, shuffle=False, num_workers=workers))
 
 
-def run_coursekit(name, resize, batch_size, lr, n_train, n_test, epochs, device, seed, compile=False):
-    precision = ck.fast_precision(device)
+def run_coursekit(name, resize, batch_size, lr, n_train, n_test, epochs, device, seed, *, fp32=False,
+                  compile=False):
+    precision = None if fp32 else ck.fast_precision(device)
     ck.seed_everything(seed)
     net = ck.get_model(name)
     start = time.perf_counter()
     train_iter, test_iter = ck.load_data_fashion_mnist(batch_size, resize, n_train=n_train, n_test=n_test,
                                                        seed=seed, device=device)
     history = ck.train_ch6(net, train_iter, test_iter, epochs, lr, device, precision=precision,
-                           channels_last=device.type == "cuda", compile=compile, seed=seed, verbose=False)
+                           channels_last=True, compile=compile, seed=seed, verbose=False)
     wall = time.perf_counter() - start
-    return dict(way="coursekit+compile" if compile else "coursekit", precision=precision or "fp32", images_per_sec=n_train * epochs / wall,
+    way = "coursekit-compile" if compile else "coursekit-fp32" if fp32 else "coursekit"
+    return dict(way=way, precision=precision or "fp32", images_per_sec=n_train * epochs / wall,
                 test_acc=history.test_acc[-1], seconds=wall)
 
 
@@ -127,8 +134,28 @@ def run_plain(name, resize, batch_size, lr, n_train, n_test, epochs, device, see
             correct += (net(X.to(device)).argmax(1) == y.to(device)).sum().item()
             total += len(y)
     wall = time.perf_counter() - start
-    return dict(way="plain PyTorch", precision="fp32", images_per_sec=n_train * epochs / wall,
+    return dict(way="plain", precision="fp32", images_per_sec=n_train * epochs / wall,
                 test_acc=correct / total, seconds=wall)
+
+
+WAYS = {
+    "coursekit": run_coursekit,
+    "coursekit-fp32": functools.partial(run_coursekit, fp32=True),
+    "coursekit-compile": functools.partial(run_coursekit, compile=True),
+    "d2l": run_d2l,
+    "plain": run_plain,
+}
+# These two read the files through torchvision's folder layout, set up once in a temporary folder.
+_TORCHVISION_WAYS = {"d2l", "plain"}
+
+
+def _ways(text: str) -> list[str]:
+    ways = [way.strip() for way in text.split(",") if way.strip()]
+    unknown = [way for way in ways if way not in WAYS]
+    if unknown or not ways:
+        problem = f"unknown way(s) {', '.join(unknown)}" if unknown else "no way named"
+        raise argparse.ArgumentTypeError(f"{problem}: give a comma-separated list of {', '.join(WAYS)}")
+    return ways
 
 
 def main(argv=None) -> int:
@@ -137,16 +164,22 @@ def main(argv=None) -> int:
     parser.add_argument("--n-train", type=int, help="training images (default: 10000 at 28, else 10 batches)")
     parser.add_argument("--n-test", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--resize", type=int, help="image side (default: d2l's for the model, else its own)")
+    parser.add_argument("--batch-size", type=int, help="default: d2l's for the model (128 for others)")
+    parser.add_argument("--lr", type=float, help="default: d2l's for the model (0.05 for others)")
     parser.add_argument("--device", default=str(ck.try_gpu()))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--compile", action="store_true", help="add a row for train_ch6(compile=True)")
+    parser.add_argument("--ways", type=_ways, default="coursekit,d2l,plain",
+                        help=f"comma-separated, from {', '.join(WAYS)} (default: %(default)s)")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
-    try:
-        import d2l  # noqa: F401
-    except ImportError:
-        sys.exit("The d2l baseline is missing: pip install --no-deps d2l==1.0.3 && pip install -e '.[baseline]'")
+    if "d2l" in args.ways:
+        try:
+            import d2l  # noqa: F401
+        except ImportError:
+            sys.exit("The d2l baseline is missing: pip install --no-deps d2l==1.0.3 && pip install -e '.[baseline]' "
+                     "(or leave d2l out of --ways)")
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,17 +187,23 @@ def main(argv=None) -> int:
         _raw_folder(workdir)
         for name in args.models:
             resize, batch_size, lr = DEFAULTS.get(name, (ck.get_model(name).input_size[-1], 128, 0.05))
+            resize, batch_size, lr = args.resize or resize, args.batch_size or batch_size, args.lr or lr
             n_train = args.n_train or (10_000 if resize == 28 else 10 * batch_size)  # d2l needs >= 5 batches
             common = (name, resize, batch_size, lr, n_train, args.n_test, args.epochs, device, args.seed)
-            rows = [run_coursekit(*common), run_d2l(*common, workdir), run_plain(*common, workdir)]
-            if args.compile:
-                rows.append(run_coursekit(*common, compile=True))
-            for row in rows:
-                row.update(model=f"{name}@{resize}", batch_size=batch_size, n_train=n_train, epochs=args.epochs,
+            rows = []
+            for way in args.ways:
+                row = WAYS[way](*common, *([workdir] if way in _TORCHVISION_WAYS else []))
+                row.update(model=f"{name}@{resize}", batch_size=batch_size, lr=lr, n_train=n_train, epochs=args.epochs,
                            device=str(device))
-                row["vs_d2l"] = row["images_per_sec"] / rows[1]["images_per_sec"]
-                print(f"{row['model']:<18} {row['way']:<17} {row['precision']:<5} {row['images_per_sec']:>10.1f} img/s "
-                      f"{row['vs_d2l']:>6.2f}x d2l  test acc {row['test_acc']:.3f}", flush=True)
+                rows.append(row)
+                # Printed as soon as it is measured: a long run shows its progress.
+                print(f"{row['model']:<18} {row['way']:<17} {row['precision']:<5} {row['images_per_sec']:>10.1f} img/s"
+                      f"  test acc {row['test_acc']:.3f}", flush=True)
+            d2l_speed = next((row["images_per_sec"] for row in rows if row["way"] == "d2l"), None)
+            for row in rows:
+                row["vs_d2l"] = row["images_per_sec"] / d2l_speed if d2l_speed else None
+            if d2l_speed:
+                print("  " + ", ".join(f"{row['way']} {row['vs_d2l']:.2f}x d2l" for row in rows), flush=True)
             results += rows
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
