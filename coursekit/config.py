@@ -96,6 +96,11 @@ def fast_precision(device: torch.device | str) -> str | None:
 
     True for CUDA GPUs with bf16 support and for CPUs with AVX512-BF16 or AMX
     instructions; pass the result as ``train_ch6(..., precision=...)``.
+
+    It answers for the hardware, not the model: on a CPU, networks whose time goes
+    to large convolutions gain most, while small feature maps and BatchNorm can
+    make bf16 slower than fp32 (README's speed section has the figures). To know
+    for your model, run ``benchmarks/train_speed.py MODEL --ways coursekit,coursekit-fp32``.
     """
     device = torch.device(device)
     if device.type == "cuda":
