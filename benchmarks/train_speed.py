@@ -187,7 +187,8 @@ def main(argv=None) -> int:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        _raw_folder(workdir)
+        if _TORCHVISION_WAYS.intersection(args.ways):
+            _raw_folder(workdir)
         for name in args.models:
             resize, batch_size, lr = DEFAULTS.get(name, (ck.get_model(name).input_size[-1], 128, 0.05))
             resize, batch_size, lr = args.resize or resize, args.batch_size or batch_size, args.lr or lr
