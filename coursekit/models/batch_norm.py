@@ -7,7 +7,7 @@ of those statistics, which replace the batch statistics at evaluation time,
 when there may be no batch to speak of.
 
 Two details make the scratch version below equal to ``nn.BatchNorm1d/2d`` to
-float precision (``tests/test_models.py`` checks it):
+float precision (``tests/models/test_batch_norm.py`` checks it):
 
 * Momentum follows PyTorch: ``moving = (1 - momentum) * moving + momentum *
   batch`` with ``momentum=0.1``. (Older d2l code writes the same update with

@@ -1,4 +1,6 @@
-"""coursekit.inspect.memory: parameters, activations and what training keeps, checked by hand."""
+"""coursekit.inspect.cost: FLOPs and memory of one forward pass, checked by hand."""
+
+from __future__ import annotations
 
 import re
 
@@ -6,14 +8,44 @@ import pytest
 import torch
 from torch import nn
 
-from coursekit.inspect import InputTooSmallError, MemoryUse, memory
+from coursekit.inspect import MemoryUse, flops, memory
+from coursekit.models import alexnet, lenet
+from tests.helpers import d2l_lenet
 
 F32 = 4  # bytes per float32
 
+# ---------------------------------------------------------------------------
+# FLOPs
+# ---------------------------------------------------------------------------
 
-def test_lenet_by_hand() -> None:
-    from coursekit.models import lenet
 
+def test_flops_of_a_conv_and_a_linear_by_hand() -> None:
+    conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+    n, h_out, w_out = 2, 5, 5  # 10x10 input, stride 2, 'same'-like padding
+    macs = n * 8 * h_out * w_out * 3 * 3 * 3
+    result = flops(conv, (n, 3, 10, 10))
+    assert result.macs == macs and result.flops == 2 * macs
+    linear = nn.Linear(20, 7)
+    assert flops(linear, (4, 20)).flops == 2 * 4 * 20 * 7
+    grouped = nn.Conv2d(4, 8, 3, padding=1, groups=4)
+    assert flops(grouped, (1, 4, 6, 6)).macs == 8 * 6 * 6 * 3 * 3 * (4 // 4)
+
+
+def test_flops_breakdown_of_lenet() -> None:
+    result = flops(d2l_lenet(), (1, 1, 28, 28))
+    expected = {"0": 6 * 28 * 28 * 25, "3": 16 * 10 * 10 * 6 * 25, "7": 400 * 120, "9": 120 * 84, "11": 84 * 10}
+    assert {name: n // 2 for name, n in result.by_module.items()} == expected
+    assert result.macs == sum(expected.values())
+    text = str(result)
+    assert "multiply-adds" in text and "FLOPs" in text and "2 FLOPs" in text
+
+
+# ---------------------------------------------------------------------------
+# Memory: parameters, activations and what training keeps
+# ---------------------------------------------------------------------------
+
+
+def test_memory_of_lenet_by_hand() -> None:
     result = memory(lenet(), (1, 1, 28, 28))
     assert isinstance(result, MemoryUse)
     # conv + sigmoid, pool, conv + sigmoid, pool, (flatten is a view), 3 x (linear + sigmoid but the last)
@@ -93,8 +125,6 @@ def test_scales_with_batch_and_dtype() -> None:
 
 
 def test_agrees_with_every_output_of_a_plain_sequential() -> None:
-    from coursekit.models import alexnet
-
     net = alexnet()
     result = memory(net, (1, 1, 224, 224))
     x, expected, indices = torch.zeros(1, 1, 224, 224), 0, 0
@@ -120,9 +150,6 @@ def test_text_and_html_are_deterministic() -> None:
     assert "<table>" in memory(net, (1, 1, 8, 8))._repr_html_()
 
 
-def test_too_small_and_lazy() -> None:
-    net = nn.Sequential(nn.Conv2d(1, 2, 5), nn.MaxPool2d(2), nn.Conv2d(2, 2, 5), nn.MaxPool2d(2))
-    with pytest.raises(InputTooSmallError, match="smallest"):
-        memory(net, (1, 1, 12, 20))
+def test_lazy_network_is_refused() -> None:
     with pytest.raises(ValueError, match="forward pass"):
         memory(nn.Sequential(nn.LazyConv2d(2, 3)), (1, 1, 8, 8))

@@ -1,4 +1,4 @@
-"""Tests of coursekit.inspect.
+"""coursekit.inspect.receptive_field: theoretical and effective receptive fields.
 
 Expected values come from hand derivations and closed-form formulas, or from
 PyTorch itself (output shapes, autograd), never from the module under test.
@@ -18,42 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from coursekit.inspect import (
-    InputTooSmallError,
-    UnsupportedOperationError,
-    count_params,
-    effective_receptive_field,
-    flops,
-    layer_shapes,
-    receptive_field,
-    summary,
-)
-
-
-
-@pytest.fixture(autouse=True)
-def _seed() -> None:
-    """Random weights, but the same ones on every run."""
-    torch.manual_seed(0)
-
+from coursekit.inspect import UnsupportedOperationError, effective_receptive_field, receptive_field
+from tests.helpers import ResNetTiny, d2l_lenet
 
 # ---------------------------------------------------------------------------
 # Test networks
 # ---------------------------------------------------------------------------
-
-
-def lenet() -> nn.Sequential:
-    """The lecture's LeNet-5 (d2l version)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.Sigmoid(),
-        nn.Linear(84, 10),
-    )
 
 
 def alexnet_features(width: int = 16) -> nn.Sequential:
@@ -97,37 +67,6 @@ class InceptionNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.inc(self.stem(x)))
-
-
-class Residual(nn.Module):
-    """ResNet's basic block; a 1x1 strided convolution on the shortcut when the shape changes."""
-
-    def __init__(self, c_in: int, c_out: int, stride: int = 1) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1)
-        self.bn1 = nn.BatchNorm2d(c_out)
-        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1)
-        self.bn2 = nn.BatchNorm2d(c_out)
-        self.shortcut = nn.Conv2d(c_in, c_out, 1, stride=stride) if stride != 1 or c_in != c_out else None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
-        if self.shortcut is not None:
-            x = self.shortcut(x)
-        return F.relu(y + x)
-
-
-class ResNetTiny(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(1, 8, 7, stride=2, padding=3), nn.BatchNorm2d(8), nn.ReLU(),
-                                  nn.MaxPool2d(3, stride=2, padding=1))
-        self.stage = nn.Sequential(Residual(8, 8), Residual(8, 12, stride=2))
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(12, 10))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.stage(self.stem(x)))
 
 
 class DenseBlock(nn.Module):
@@ -253,7 +192,7 @@ def assert_support_matches(net: nn.Module, input_size: tuple, layer: str | None 
 
 
 def test_lenet_fields_by_hand() -> None:
-    table = receptive_field(lenet(), (1, 1, 28, 28))
+    table = receptive_field(d2l_lenet(), (1, 1, 28, 28))
     windows = [r for r in table.rows if r.kernel is not None]
     assert [r.rf for r in windows] == [(5, 5), (6, 6), (14, 14), (16, 16)]
     assert [r.jump for r in windows] == [(1, 1), (2, 2), (2, 2), (4, 4)]
@@ -384,7 +323,7 @@ def test_cross_shaped_union_is_not_a_rectangle() -> None:
 
 
 @pytest.mark.parametrize("make, size", [
-    (lenet, (1, 1, 28, 28)),
+    (d2l_lenet, (1, 1, 28, 28)),
     (alexnet_features, (1, 1, 224, 224)),
     (dilated_stack, (1, 1, 40, 40)),
     (InceptionNet, (1, 1, 64, 64)),
@@ -463,49 +402,8 @@ def test_gradient_support_for_every_course_model(name, make) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Bad input
+# What receptive_field cannot follow
 # ---------------------------------------------------------------------------
-
-
-def test_too_small_input_names_the_layer_and_the_smallest_size() -> None:
-    net = nn.Sequential(nn.Conv2d(1, 2, 5), nn.MaxPool2d(2), nn.Conv2d(2, 2, 5), nn.MaxPool2d(2))
-    # By hand: n - 4 >= 2 so that floor(.../2) - 4 >= 2 ... : floor((n - 4) / 2) >= 6, n >= 16.
-    with pytest.raises(InputTooSmallError) as info:
-        receptive_field(net, (1, 1, 12, 20))
-    err = info.value
-    # 12 -> 8 -> 4 -> 0: the second convolution kills the height
-    assert err.layer == "2" and "height" in str(err) and "'2'" in str(err)
-    assert err.smallest_input_size == (1, 1, 16, 16)
-    net(torch.zeros(1, 1, 16, 16))
-    with pytest.raises(RuntimeError):
-        net(torch.zeros(1, 1, 15, 16))
-    # The other instruments say the same.
-    with pytest.raises(InputTooSmallError, match="smallest"):
-        layer_shapes(net, (1, 12, 20))
-    with pytest.raises(InputTooSmallError):
-        flops(net, (1, 12, 20))
-
-
-def test_too_small_for_lenet_mentions_the_linear_layer() -> None:
-    with pytest.raises(InputTooSmallError) as info:
-        layer_shapes(lenet(), (1, 1, 8, 8))
-    assert info.value.smallest_input_size == (1, 1, 12, 12)
-    assert "Flatten" in str(info.value)  # 12x12 still fails at the Linear layer
-
-
-@pytest.mark.parametrize("bad", [(28, 28), (1, 1, 1, 28, 28), (1, 0, 28, 28), (1, 1, 28.0, 28), "28",
-                                 (1, -1, 28, 28), None, (True, 1, 28, 28)])
-def test_nonsense_input_size(bad) -> None:
-    with pytest.raises(ValueError):
-        receptive_field(lenet(), bad)
-
-
-def test_input_size_conventions() -> None:
-    a = receptive_field(lenet(), (1, 28, 28))
-    b = receptive_field(lenet(), (1, 1, 28, 28))
-    assert a.input_size == b.input_size == (1, 1, 28, 28)
-    assert layer_shapes(nn.Linear(5, 3), (4, 5)).rows == []  # a leaf net has no sub-layers
-    assert flops(nn.Linear(5, 3), (4, 5)).macs == 4 * 5 * 3
 
 
 def test_unsupported_op_is_named() -> None:
@@ -532,132 +430,8 @@ def test_untraceable_net_says_so() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Shapes, parameters and FLOPs
+# More layers, and the table itself
 # ---------------------------------------------------------------------------
-
-
-def test_layer_shapes_of_a_nested_net() -> None:
-    net = ResNetTiny()
-    table = layer_shapes(net, (1, 1, 64, 64))
-    assert table["stem.0"].output_shape == (1, 8, 32, 32)
-    assert table["stage"].output_shape == (1, 12, 8, 8) and table["stage"].depth == 1
-    assert table["stage.1.shortcut"].output_shape == (1, 12, 8, 8) and table["stage.1.shortcut"].depth == 3
-    assert table["head.2"].output_shape == (1, 10)
-    # A container's parameters are those of everything inside it.
-    assert table["stage.1"].params == sum(p.numel() for p in net.stage[1].parameters())
-    assert table.rows[0].name == "stem"  # a container comes before its children
-    top = layer_shapes(net, (1, 1, 64, 64), depth=1)
-    assert [r.name for r in top.rows] == ["stem", "stage", "head"]
-    assert sum(r.params for r in top.rows) == count_params(net).total
-    text = str(table)
-    assert "    stage.1.shortcut" in text and "0x" not in text  # indented, no addresses
-    assert "<table>" in table._repr_html_()
-
-
-def test_layer_shapes_counts_a_reused_module_once() -> None:
-    class Twice(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv = nn.Conv2d(2, 2, 3, padding=1)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.conv(self.conv(x))
-
-    rows = layer_shapes(Twice(), (1, 2, 8, 8)).rows
-    assert [r.name for r in rows] == ["conv", "conv"]
-    assert [r.params for r in rows] == [2 * 2 * 9 + 2, 0]
-
-
-def test_layer_shapes_initialises_lazy_layers_and_restores_training_mode() -> None:
-    net = nn.Sequential(nn.LazyConv2d(3, 3), nn.BatchNorm2d(3), nn.Flatten(), nn.LazyLinear(2))
-    with pytest.raises(ValueError, match="forward pass"):
-        count_params(net)
-    net.train()
-    net[1].eval()
-    table = layer_shapes(net, (1, 1, 5, 5))  # batch 1 with BatchNorm: works in eval mode
-    assert table["3"].params == 3 * 3 * 3 * 2 + 2
-    assert net.training and net[0].training and not net[1].training
-    assert int(net[1].num_batches_tracked) == 0  # the probe did not touch the statistics
-
-
-def _closed_form(k_h: int, k_w: int, c_in: int, c_out: int, groups: int = 1) -> int:
-    return (k_h * k_w * c_in // groups) * c_out + c_out
-
-
-@pytest.mark.parametrize("conv, expected", [
-    (nn.Conv2d(6, 16, 5), _closed_form(5, 5, 6, 16)),
-    (nn.Conv2d(6, 12, (3, 5), groups=3), _closed_form(3, 5, 6, 12, groups=3)),
-    (nn.Conv2d(8, 8, 3, groups=8), _closed_form(3, 3, 8, 8, groups=8)),  # depthwise
-])
-def test_conv_parameters_closed_form(conv, expected) -> None:
-    assert count_params(conv).total == expected
-
-
-def test_depthwise_separable_and_frozen_split() -> None:
-    net = nn.Sequential(nn.Conv2d(8, 8, 3, groups=8), nn.Conv2d(8, 16, 1))
-    depthwise, pointwise = _closed_form(3, 3, 8, 8, groups=8), _closed_form(1, 1, 8, 16)
-    assert count_params(net).total == depthwise + pointwise == 80 + 144
-    for p in net[0].parameters():
-        p.requires_grad_(False)
-    counts = count_params(net)
-    assert (counts.trainable, counts.frozen) == (pointwise, depthwise)
-    assert str(counts) == "224 parameters (144 trainable, 80 frozen)"
-
-
-def test_flops_of_a_conv_and_a_linear_by_hand() -> None:
-    conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
-    n, h_out, w_out = 2, 5, 5  # 10x10 input, stride 2, 'same'-like padding
-    macs = n * 8 * h_out * w_out * 3 * 3 * 3
-    result = flops(conv, (n, 3, 10, 10))
-    assert result.macs == macs and result.flops == 2 * macs
-    linear = nn.Linear(20, 7)
-    assert flops(linear, (4, 20)).flops == 2 * 4 * 20 * 7
-    grouped = nn.Conv2d(4, 8, 3, padding=1, groups=4)
-    assert flops(grouped, (1, 4, 6, 6)).macs == 8 * 6 * 6 * 3 * 3 * (4 // 4)
-
-
-def test_flops_breakdown_of_lenet() -> None:
-    result = flops(lenet(), (1, 1, 28, 28))
-    expected = {"0": 6 * 28 * 28 * 25, "3": 16 * 10 * 10 * 6 * 25, "7": 400 * 120, "9": 120 * 84, "11": 84 * 10}
-    assert {name: n // 2 for name, n in result.by_module.items()} == expected
-    assert result.macs == sum(expected.values())
-    text = str(result)
-    assert "multiply-adds" in text and "FLOPs" in text and "2 FLOPs" in text
-
-
-def test_summary_is_torchinfo() -> None:
-    stats = summary(lenet(), (1, 28, 28))
-    assert stats.total_params == 61706
-    assert "[1, 6, 28, 28]" in str(stats)
-
-
-# ---------------------------------------------------------------------------
-# Effective receptive field
-# ---------------------------------------------------------------------------
-
-
-def test_effective_receptive_field() -> None:
-    net = ResNetTiny()
-    erf = effective_receptive_field(net, (1, 1, 48, 48), n_samples=8, seed=1)
-    assert erf.grad.shape == (48, 48) and (erf.grad >= 0).all()
-    assert erf.layer.startswith("stage.1")  # the last map with more than one unit
-    top, bottom, left, right = erf.box
-    outside = erf.grad.copy()
-    outside[top:bottom + 1, left:right + 1] = 0
-    assert not outside.any()  # nothing outside the theoretical field
-    assert erf.support_box() == erf.box
-    again = effective_receptive_field(net, (1, 1, 48, 48), n_samples=8, seed=1)
-    np.testing.assert_array_equal(erf.grad, again.grad)
-    # It is peaked: the centre of the field weighs more than its border.
-    cy, cx = (top + bottom) // 2, (left + right) // 2
-    assert erf.grad[cy - 2:cy + 3, cx - 2:cx + 3].mean() > erf.grad[top, left:right + 1].mean()
-
-    import matplotlib
-    matplotlib.use("Agg")
-    fig = erf.plot()
-    assert len(fig.axes) == 2
-    import matplotlib.pyplot as plt
-    plt.close(fig)
 
 
 def test_table_text_is_deterministic() -> None:
@@ -709,29 +483,6 @@ def test_channel_reshuffles_keep_the_geometry() -> None:
     assert table["conv"].rf == (3, 3)
 
 
-def test_lookup_of_an_unknown_layer() -> None:
-    table = receptive_field(lenet(), (1, 1, 28, 28))
-    with pytest.raises(KeyError, match="no layer named"):
-        table["features"]
-    assert "<table>" in table._repr_html_() and "<td" in table._repr_html_()
-
-
-def test_summary_of_a_too_small_input() -> None:
-    net = nn.Sequential(nn.Conv2d(1, 2, 5), nn.MaxPool2d(2), nn.Conv2d(2, 2, 5), nn.MaxPool2d(2))
-    with pytest.raises(InputTooSmallError):
-        summary(net, (1, 1, 12, 20))
-
-
-def test_effective_receptive_field_of_a_chosen_unit() -> None:
-    erf = effective_receptive_field(InceptionNet(), (1, 1, 32, 32), layer="inc", unit=(0, 0), n_samples=4)
-    # stem conv3 s2 p1: -1..1 (jump 2); max-pool 3 s2 p1: -3..3 (jump 4);
-    # 5x5 branch, padding 2: -3 - 2*4 .. 3 + 2*4 = -11..11, clipped to 0..11
-    assert erf.box == (0, 11, 0, 11) and erf.rf == (23, 23)
-    assert erf.support_box() == (0, 11, 0, 11)
-    with pytest.raises(ValueError, match="outside"):
-        effective_receptive_field(InceptionNet(), (1, 1, 32, 32), layer="inc", unit=(9, 0))
-
-
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 def test_same_padding_with_even_kernels() -> None:
     # 'same' pads d*(k-1) in total, the odd pixel at the bottom/right: for k=4, 1 before and 2 after.
@@ -743,3 +494,57 @@ def test_same_padding_with_even_kernels() -> None:
     assert table["2"].first_field == ((-1, 3), (-3, 4))
     for layer in ("0", "2"):
         assert_support_matches(net, (4, 1, 9, 9), layer)
+
+
+def test_lookup_of_an_unknown_layer() -> None:
+    table = receptive_field(d2l_lenet(), (1, 1, 28, 28))
+    with pytest.raises(KeyError, match="no layer named"):
+        table["features"]
+    assert "<table>" in table._repr_html_() and "<td" in table._repr_html_()
+
+
+def test_lookup_by_node_and_container_name() -> None:
+    table = receptive_field(ResNetTiny(), (1, 1, 64, 64))
+    conv = table["stem.0"]
+    assert table[conv.node] is conv  # the torch.fx node of a row finds the same row
+    block = table["stage.0"]  # a container: the row of its output, renamed
+    assert block.name == "stage.0" and block.rf == table["stage.0.bn2"].rf != conv.rf
+
+
+# ---------------------------------------------------------------------------
+# Effective receptive field
+# ---------------------------------------------------------------------------
+
+
+def test_effective_receptive_field() -> None:
+    net = ResNetTiny()
+    erf = effective_receptive_field(net, (1, 1, 48, 48), n_samples=8, seed=1)
+    assert erf.grad.shape == (48, 48) and (erf.grad >= 0).all()
+    assert erf.layer.startswith("stage.1")  # the last map with more than one unit
+    top, bottom, left, right = erf.box
+    outside = erf.grad.copy()
+    outside[top:bottom + 1, left:right + 1] = 0
+    assert not outside.any()  # nothing outside the theoretical field
+    assert erf.support_box() == erf.box
+    again = effective_receptive_field(net, (1, 1, 48, 48), n_samples=8, seed=1)
+    np.testing.assert_array_equal(erf.grad, again.grad)
+    # It is peaked: the centre of the field weighs more than its border.
+    cy, cx = (top + bottom) // 2, (left + right) // 2
+    assert erf.grad[cy - 2:cy + 3, cx - 2:cx + 3].mean() > erf.grad[top, left:right + 1].mean()
+
+    import matplotlib
+    matplotlib.use("Agg")
+    fig = erf.plot()
+    assert len(fig.axes) == 2
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+
+
+def test_effective_receptive_field_of_a_chosen_unit() -> None:
+    erf = effective_receptive_field(InceptionNet(), (1, 1, 32, 32), layer="inc", unit=(0, 0), n_samples=4)
+    # stem conv3 s2 p1: -1..1 (jump 2); max-pool 3 s2 p1: -3..3 (jump 4);
+    # 5x5 branch, padding 2: -3 - 2*4 .. 3 + 2*4 = -11..11, clipped to 0..11
+    assert erf.box == (0, 11, 0, 11) and erf.rf == (23, 23)
+    assert erf.support_box() == (0, 11, 0, 11)
+    with pytest.raises(ValueError, match="outside"):
+        effective_receptive_field(InceptionNet(), (1, 1, 32, 32), layer="inc", unit=(9, 0))

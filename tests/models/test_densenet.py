@@ -1,14 +1,33 @@
-"""The keywords chapter 08 added to ``densenet``: d2l's names, d2l's values as defaults."""
+"""coursekit.models.densenet: dense blocks, transitions, and d2l's DenseNet and its keywords.
+
+``densenet``'s keywords take d2l's names, with d2l's values as defaults; the
+parameter counts are checked against the closed form of the layer formulas.
+"""
+
+from __future__ import annotations
 
 import pytest
 import torch
 import torch.fx
 
-from coursekit.models import DenseBlock, densenet
+from coursekit.models import DenseBlock, densenet, transition_block
+from tests.helpers import assert_block_shapes, assert_same_layers_as_torchvision, count
 
 
-def count(net):
-    return sum(p.numel() for p in net.parameters())
+@pytest.mark.parametrize("block, shape_in, shape_out", [
+    (lambda: DenseBlock(3, 5, 4), (2, 5, 8, 8), (2, 5 + 3 * 4, 8, 8)),
+    (lambda: DenseBlock(3, 5, 4, bn_size=4), (2, 5, 8, 8), (2, 5 + 3 * 4, 8, 8)),
+    (lambda: transition_block(8, 4), (2, 8, 9, 9), (2, 4, 4, 4)),
+])
+def test_blocks_have_the_documented_shapes(block, shape_in, shape_out):
+    assert_block_shapes(block(), shape_in, shape_out)
+
+
+def test_densenet121_parameters_equal_torchvision():
+    assert_same_layers_as_torchvision("densenet121")
+
+
+# --- the keywords of densenet -------------------------------------------------------------------
 
 
 def channels_through(net):
