@@ -23,13 +23,13 @@ import torch.nn.functional as F
 from matplotlib import pyplot as plt
 from torch import nn
 
-from . import models
+from . import data, models
 from .config import try_all_gpus, try_gpu
-from . import data
 from .data import get_fashion_mnist_labels
+from .evaluate import evaluate_accuracy as _evaluate_accuracy
 from .plot import in_notebook, show_images, show_in_place
-from . import train
-from .train import _train
+from .reporters import LiveCurves, ProgressBar, Reporter, Run
+from .train import TrainOptions, fit
 
 __all__ = [
     "Accumulator", "Animator", "FlattenLayer", "GlobalAvgPool2d", "Residual", "Timer", "accuracy", "corr2d",
@@ -206,7 +206,7 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
 
 def evaluate_accuracy_gpu(net: nn.Module, data_iter, device=None) -> float:
     """Accuracy of ``net`` on ``data_iter``, on ``device`` (default: where the net's parameters are)."""
-    return train.evaluate_accuracy(net, data_iter, device)
+    return _evaluate_accuracy(net, data_iter, device)
 
 
 def evaluate_accuracy(net_or_iter, iter_or_net, device=None) -> float:
@@ -271,26 +271,39 @@ class Residual(models.Residual):
 # --- training ------------------------------------------------------------------------
 
 
+class _Ch6Lines(Reporter):
+    """What d2l's ``train_ch6`` prints: the device first, then the last epoch's figures and the speed."""
+
+    def on_start(self, run: Run) -> None:
+        print("training on", run.device)
+
+    def on_end(self, run: Run) -> None:
+        history = run.history
+        if len(history):
+            print(f"loss {history.train_loss[-1]:.3f}, train acc {history.train_acc[-1]:.3f}, "
+                  f"test acc {history.test_acc[-1]:.3f}")
+            print(f"{history.speed():.1f} examples/sec on {run.device}")
+
+
+class _Ch5Lines(Reporter):
+    """What d2lzh_pytorch's ``train_ch5`` prints: the device, then one line per epoch."""
+
+    def on_start(self, run: Run) -> None:
+        print("training on", run.device)
+
+    def on_epoch(self, run: Run, epoch: int) -> None:
+        h = run.history
+        print("epoch %d, loss %.4f, train acc %.3f, test acc %.3f, time %.1f sec"
+              % (epoch + 1, h.train_loss[epoch], h.train_acc[epoch], h.test_acc[epoch], h.seconds[epoch]))
+
+
 def train_ch6(net: nn.Module, train_iter, test_iter, num_epochs: int, lr: float, device=None) -> None:
     """d2l's ``train_ch6``: Xavier init, SGD, live curves; prints d2l's lines and returns None.
 
     For the :class:`~coursekit.History` and the other options, use :func:`coursekit.train_ch6`.
     """
-    device = torch.device(device) if device is not None else try_gpu()
-    print("training on", device)
-    history = _train(net, train_iter, test_iter, num_epochs, lr, device, optimizer="sgd", momentum=0.0,
-                     weight_decay=0.0, schedule=None, precision=None, channels_last=False, init="xavier",
-                     seed=None, checkpoint=None, resume=False, live=in_notebook(), on_epoch=None, verbose=True)
-    if len(history):
-        speed = len(history) / sum(1 / s for s in history.examples_per_sec)
-        print(f"loss {history.train_loss[-1]:.3f}, train acc {history.train_acc[-1]:.3f}, "
-              f"test acc {history.test_acc[-1]:.3f}")
-        print(f"{speed:.1f} examples/sec on {device}")
-
-
-def _print_ch5_epoch(epoch: int, num_epochs: int, history) -> None:
-    print("epoch %d, loss %.4f, train acc %.3f, test acc %.3f, time %.1f sec"
-          % (epoch + 1, history.train_loss[-1], history.train_acc[-1], history.test_acc[-1], history.seconds[-1]))
+    live = [LiveCurves(), ProgressBar()] if in_notebook() else []
+    fit(net, train_iter, test_iter, TrainOptions(num_epochs, lr, seed=None), device, reporters=[*live, _Ch6Lines()])
 
 
 def train_ch5(net: nn.Module, train_iter, test_iter, batch_size: int, optimizer: torch.optim.Optimizer, device,
@@ -301,9 +314,5 @@ def train_ch5(net: nn.Module, train_iter, test_iter, batch_size: int, optimizer:
     The printed loss is the mean over examples (the old helper averaged batch means:
     the same number when all batches are full).
     """
-    device = torch.device(device)
-    print("training on", device)
-    lr = optimizer.param_groups[0]["lr"]
-    _train(net, train_iter, test_iter, num_epochs, lr, device, optimizer=optimizer, momentum=0.0,
-           weight_decay=0.0, schedule=None, precision=None, channels_last=False, init=None, seed=None,
-           checkpoint=None, resume=False, live=False, on_epoch=_print_ch5_epoch, verbose=True)
+    options = TrainOptions(num_epochs, optimizer.param_groups[0]["lr"], optimizer=optimizer, init=None, seed=None)
+    fit(net, train_iter, test_iter, options, device, reporters=[_Ch5Lines()])

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 import torch
 
 
@@ -78,20 +79,20 @@ def show_in_place(fig, handle=None):
 
 
 class LiveFigure:
-    """Curves that grow during training, redrawn in place in Jupyter.
+    """Curves that grow during training against the epoch, redrawn in place in Jupyter.
 
     ``add(x, values)`` appends one point to each named curve; ``draw()``
     refreshes the figure. Outside a notebook nothing is shown (the training
     loop prints text there), but the figure still exists for ``savefig``.
     """
 
-    def __init__(self, names: Sequence[str], xlabel: str = "epoch", xlim: tuple[float, float] | None = None,
+    def __init__(self, names: Sequence[str], xlim: tuple[float, float] | None = None,
                  figsize: tuple[float, float] = (4.5, 3.0)) -> None:
         self.names = list(names)
         self.xs: dict[str, list[float]] = {name: [] for name in self.names}
         self.ys: dict[str, list[float]] = {name: [] for name in self.names}
         self.fig, self.ax = plt.subplots(figsize=figsize)
-        self.xlabel, self.xlim = xlabel, xlim
+        self.xlim = xlim
         self._handle = None
         # Keep the inline backend from showing a second copy when the cell ends.
         plt.close(self.fig)
@@ -108,7 +109,8 @@ class LiveFigure:
             if self.xs[name]:
                 style = "-" if len(self.xs[name]) > 1 else "o"
                 ax.plot(self.xs[name], self.ys[name], style, label=name)
-        ax.set_xlabel(self.xlabel)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if self.xlim:
             ax.set_xlim(*self.xlim)
         ax.grid(True, alpha=0.3)

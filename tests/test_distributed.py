@@ -15,9 +15,12 @@ from coursekit.models import lenet_modern
 
 def test_two_processes_match_one(fashion_root, tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1", COURSEKIT_DATA=str(fashion_root))
+    # As a module (-m), not as a script: a script's folder goes first on sys.path, and tests/inspect would
+    # shadow the standard library's inspect.
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-               str(Path(__file__).with_name("ddp_worker.py")), str(tmp_path)]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+               "-m", "tests.ddp_worker", str(tmp_path)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300,
+                            cwd=Path(__file__).parent.parent)
     assert result.returncode == 0, result.stderr[-3000:]
     distributed = ck.History.from_dict(json.loads((tmp_path / "history.json").read_text()))
 

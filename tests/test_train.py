@@ -1,3 +1,5 @@
+"""coursekit.train: fit and train_ch6 learn, keep their history, explain bad options, resume exactly."""
+
 import math
 import re
 
@@ -6,32 +8,8 @@ import torch
 from torch import nn
 
 import coursekit as ck
-from coursekit.train import History, TrainingDiverged, init_weights
-
-
-def small_lenet() -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
-    )
-
-
-class Tripwire(nn.Module):
-    """Identity until its `at`-th call, then does `action` (a NaN or a Ctrl-C)."""
-
-    def __init__(self, at: int, action: str) -> None:
-        super().__init__()
-        self.at, self.action, self.calls = at, action, 0
-
-    def forward(self, x):
-        if self.training:
-            self.calls += 1
-            if self.calls == self.at:
-                if self.action == "interrupt":
-                    raise KeyboardInterrupt
-                return x * float("nan")
-        return x
+from coursekit.train import TrainingDiverged, TrainOptions, fit, init_weights
+from tests.helpers import Tripwire, small_lenet
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +27,9 @@ def test_lenet_learns_on_a_real_subset(subset):
     assert len(history) == 3 and not history.interrupted
     assert history.train_loss[-1] < history.train_loss[0]
     assert history.test_acc[-1] > 0.6  # chance is 0.1
-    assert history.device == "cpu"
-    assert all(s > 0 for s in history.examples_per_sec) and all(s > 0 for s in history.seconds)
+    assert history.device == "cpu" and history.precision == "fp32"
+    assert history.examples == [2000, 2000, 2000] and all(s > 0 for s in history.train_seconds)
+    assert all(total >= train for total, train in zip(history.seconds, history.train_seconds))
 
 
 def test_same_seed_same_run(fashion_root):
@@ -64,14 +43,27 @@ def test_same_seed_same_run(fashion_root):
     assert a.train_loss != c.train_loss
 
 
+def test_fit_takes_options_and_reporters(subset, capsys):
+    train_iter, test_iter = subset
+    options = TrainOptions(num_epochs=1, lr=0.1, momentum=0.9)
+    history = fit(small_lenet(), train_iter, test_iter, options, "cpu", reporters=[])
+    assert len(history) == 1 and capsys.readouterr().out == ""  # no reporter, no output
+    with pytest.raises(TypeError, match="options must be a TrainOptions"):
+        fit(small_lenet(), train_iter, test_iter, {"num_epochs": 1, "lr": 0.1}, "cpu")
+
+
 def test_printed_lines_outside_jupyter(subset, capsys):
     train_iter, test_iter = subset
     ck.train_ch6(small_lenet(), train_iter, test_iter, 2, 0.1, "cpu")
-    lines = capsys.readouterr().out.strip().splitlines()
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
     assert len(lines) == 3
-    assert lines[0].startswith("epoch 1/2: loss ") and lines[1].startswith("epoch 2/2: loss ")
+    assert re.fullmatch(r"epoch 1/2: loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}, \d+\.\d examples/sec",
+                        lines[0])
+    assert lines[1].startswith("epoch 2/2: loss ")
     # d2l's closing line, on one line.
     assert re.fullmatch(r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}, \d+\.\d examples/sec on cpu", lines[2])
+    assert "40/40" in captured.err  # the progress bar, on stderr
 
 
 def test_nan_loss_stops_with_epoch_batch_and_advice(subset):
@@ -98,48 +90,10 @@ def test_ctrl_c_returns_the_finished_epochs(subset, tmp_path, capsys):
     assert saved.train_loss == history.train_loss  # the checkpoint holds both finished epochs
 
 
-def test_checkpoint_round_trip(subset, tmp_path):
-    train_iter, test_iter = subset
-    net = small_lenet()
-    path = tmp_path / "ckpt" / "lenet.pt"
-    history = ck.train_ch6(net, train_iter, test_iter, 2, 0.1, "cpu", momentum=0.9, checkpoint=path, verbose=False)
-    assert path.is_file() and not path.with_name("lenet.pt.tmp").exists()
-
-    fresh = small_lenet()
-    optimizer = torch.optim.SGD(fresh.parameters(), lr=0.1, momentum=0.9)
-    loaded = ck.load_checkpoint(path, fresh, optimizer)
-    assert loaded == history
-    for (name, a), (_, b) in zip(net.state_dict().items(), fresh.state_dict().items()):
-        assert torch.equal(a, b), name
-    # The momentum buffers came back too, so training resumes where it stopped.
-    assert all("momentum_buffer" in s for s in optimizer.state.values()) and len(optimizer.state) == 10
-    assert ck.evaluate_accuracy(fresh, test_iter) == pytest.approx(history.test_acc[-1])
-
-
-def test_load_checkpoint_errors(tmp_path):
-    net = small_lenet()
-    with pytest.raises(FileNotFoundError, match="No checkpoint at"):
-        ck.load_checkpoint(tmp_path / "missing.pt", net)
-    garbage = tmp_path / "garbage.pt"
-    garbage.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="garbage.pt is not a readable coursekit checkpoint"):
-        ck.load_checkpoint(garbage, net)
-    other = tmp_path / "other.pt"
-    ck.save_checkpoint(other, nn.Linear(3, 2))
-    with pytest.raises(ValueError, match="different architecture"):
-        ck.load_checkpoint(other, net)
-
-
-class NotData:
-    pass
-
-
-def test_checkpoints_load_weights_only(tmp_path):
-    # A pickle with arbitrary objects is refused: loading a checkpoint never runs code.
-    path = tmp_path / "evil.pt"
-    torch.save({"model": {}, "payload": NotData()}, path)
-    with pytest.raises(ValueError, match="not a readable coursekit checkpoint"):
-        ck.load_checkpoint(path, small_lenet())
+def test_an_empty_training_set_is_refused(subset):
+    _, test_iter = subset
+    with pytest.raises(ValueError, match="yields no batch"):
+        ck.train_ch6(small_lenet(), [], test_iter, 1, 0.1, "cpu", verbose=False)
 
 
 def test_kaiming_init_keeps_relu_activations_from_shrinking():
@@ -180,63 +134,82 @@ def test_lazy_net_trains(subset):
 
 
 @pytest.mark.parametrize("options", [dict(precision="bf16"), dict(channels_last=True), dict(optimizer="adam", schedule="cosine"),
-                                     dict(optimizer="adamw", weight_decay=1e-4, schedule="onecycle"), dict(init=None)])
-def test_training_options_run(subset, options):
-    train_iter, test_iter = subset
+                                     dict(optimizer="adamw", weight_decay=1e-4, schedule="onecycle"),
+                                     dict(init="kaiming")])
+def test_training_options_run(fashion_root, options):
+    # Fresh loaders: a shared one would shuffle differently depending on the tests that ran before.
+    train_iter, test_iter = ck.load_data_fashion_mnist(100, root=fashion_root, device="cpu", n_train=2000, n_test=1000)
     lr = 2e-3 if options.get("optimizer", "sgd") != "sgd" else 0.05
     ck.seed_everything(0)
     history = ck.train_ch6(small_lenet(), train_iter, test_iter, 3, lr, "cpu", momentum=0.9, verbose=False, **options)
     assert len(history) == 3 and history.test_acc[-1] > 0.5, history
+    assert history.precision == options.get("precision", "fp32")
+
+
+class FirstWeights(ck.reporters.Reporter):
+    """Remembers the first layer's weights as training starts (after any re-initialisation)."""
+
+    def __init__(self, net):
+        self.net = net
+
+    def on_start(self, run):
+        self.weight = self.net[0].weight.detach().clone()
+
+
+@pytest.mark.parametrize("init, kept", [(None, True), ("xavier", False), ("kaiming", False)])
+def test_init_none_keeps_the_models_own_weights(subset, init, kept):
+    train_iter, test_iter = subset
+    net = small_lenet()
+    built = net[0].weight.detach().clone()
+    seen = FirstWeights(net)
+    fit(net, train_iter, test_iter, TrainOptions(1, 0.01, init=init), "cpu", reporters=[seen])
+    assert torch.equal(seen.weight, built) is kept
+
+
+def test_precision_auto_is_what_fast_precision_says(subset):
+    train_iter, test_iter = subset
+    history = fit(small_lenet(), train_iter, test_iter, TrainOptions(1, 0.05, precision="auto"), "cpu", reporters=[])
+    assert history.precision == (ck.fast_precision("cpu") or "fp32")
 
 
 @pytest.mark.parametrize(
     "kwargs, match",
     [
         (dict(num_epochs=0), "num_epochs must be a positive int"),
+        (dict(num_epochs=True), "num_epochs must be a positive int"),
         (dict(lr=-0.1), "lr must be a positive number"),
         (dict(lr=float("nan")), "lr must be a positive number"),
-        (dict(precision="fp8"), "precision must be None, 'bf16' or 'fp16'"),
+        (dict(momentum=-1), "momentum must be a number >= 0"),
+        (dict(weight_decay=float("nan")), "weight_decay must be a number >= 0"),
+        (dict(precision="fp8"), "precision must be None, 'bf16', 'fp16' or 'auto'"),
         (dict(optimizer="rmsprop"), "optimizer must be one of sgd, adam, adamw"),
         (dict(schedule="step"), "schedule must be None or one of cosine, onecycle"),
-        (dict(init="he"), "init must be one of ('xavier', 'kaiming') or None, got 'he'"),
+        (dict(init="he"), "init must be one of xavier, kaiming or None, got 'he'"),
+        (dict(seed=-1), "seed must be None or an int >= 0"),
+        (dict(resume=True), "resume=True needs checkpoint=PATH"),
     ],
 )
-def test_bad_arguments_are_explained(subset, kwargs, match):
-    train_iter, test_iter = subset
+def test_bad_options_are_explained_before_training(kwargs, match):
     arguments = dict(num_epochs=1, lr=0.1) | kwargs
     with pytest.raises(ValueError, match=re.escape(match)):
-        ck.train_ch6(small_lenet(), train_iter, test_iter, device="cpu", verbose=False, **arguments)
+        TrainOptions(**arguments)
+    # train_ch6 validates the same way, before touching the data
+    with pytest.raises(ValueError, match=re.escape(match)):
+        ck.train_ch6(small_lenet(), None, None, device="cpu", verbose=False, **arguments)
 
 
-def test_evaluate_accuracy_restores_training_mode(subset):
-    _, test_iter = subset
-    net = small_lenet().train()
-    accuracy = ck.evaluate_accuracy(net, test_iter)
-    assert net.training and 0.0 <= accuracy <= 1.0
+def test_several_problems_are_reported_together():
+    with pytest.raises(ValueError, match="num_epochs must be .*; lr must be"):
+        TrainOptions(num_epochs=0, lr=0)
 
 
-def test_history_plots_and_serialises():
-    history = History(train_loss=[1.0, 0.5], train_acc=[0.6, 0.8], test_acc=[0.55, 0.75],
-                      examples_per_sec=[100.0, 300.0], seconds=[2.0, 1.0], device="cpu")
-    assert History.from_dict(history.to_dict()) == history
-    # Overall speed is total examples over total time: two equal epochs at 100 and 300/s give 150/s.
-    assert history.final_line() == "loss 0.500, train acc 0.800, test acc 0.750, 150.0 examples/sec on cpu"
-    ax = history.plot()
-    assert [line.get_label() for line in ax.get_lines()] == ["train loss", "train acc", "test acc"]
-
-
-def test_predict_and_confusion_matrix(subset):
-    _, test_iter = subset
-    net = small_lenet()
-    predicted, true = ck.predict(net, test_iter)
-    assert predicted.shape == true.shape == (1000,)
-    matrix = ck.confusion_matrix(predicted, true)
-    assert matrix.shape == (10, 10) and matrix.sum() == 1000
-    assert torch.equal(matrix.sum(dim=1), torch.bincount(true, minlength=10))  # rows are true classes
-    assert torch.equal(matrix.sum(dim=0), torch.bincount(predicted, minlength=10))
-    assert matrix.trace().item() / 1000 == pytest.approx(ck.evaluate_accuracy(net, test_iter))
-    ax = ck.plot_confusion_matrix(matrix, ck.get_fashion_mnist_labels(range(10)))
-    assert [t.get_text() for t in ax.get_yticklabels()][:2] == ["t-shirt", "trouser"]
+def test_options_replace_and_to_dict():
+    options = TrainOptions(3, 0.1, momentum=0.9)
+    assert options.replace(lr=0.5).lr == 0.5 and options.lr == 0.1
+    with pytest.raises(ValueError, match="lr must be"):
+        options.replace(lr=0)
+    built = torch.optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)
+    assert TrainOptions(1, 0.1, optimizer=built).to_dict()["optimizer"] == "SGD"
 
 
 def dropout_lenet() -> nn.Sequential:
@@ -265,11 +238,6 @@ def test_resumed_run_ends_where_an_uninterrupted_one_would(fashion_root, tmp_pat
     assert resumed.train_loss == reference.train_loss and resumed.test_acc == reference.test_acc
     for a, b in zip(reference_net.state_dict().values(), resumed_net.state_dict().values()):
         assert torch.equal(a, b)
-
-
-def test_resume_needs_a_checkpoint_path(subset):
-    with pytest.raises(ValueError, match="resume=True needs checkpoint=PATH"):
-        ck.train_ch6(small_lenet(), *subset, 1, 0.1, "cpu", resume=True, verbose=False)
 
 
 def test_compiled_training_matches_eager(subset):
