@@ -4,8 +4,9 @@
     python benchmarks/train_speed.py lenet --n-train 20000 --epochs 2 --json speed.json
     python benchmarks/train_speed.py alexnet --ways coursekit,coursekit-fp32,d2l  # does bf16 keep the accuracy?
 
-For each model, on the same real Fashion-MNIST subset, batch size, epochs and device,
-the ways named by ``--ways`` (default: coursekit, d2l, plain):
+For each model, on the same real Fashion-MNIST subset, batch size, epochs and device
+(d2l's image size, batch size and learning rate: the model's ``full`` recipe in
+:mod:`coursekit.recipes`), the ways named by ``--ways`` (default: coursekit, d2l, plain):
 
 * ``coursekit``: ``load_data_fashion_mnist`` + ``train_ch6`` (bf16 autocast where
   ``fast_precision`` says the hardware makes it fast, and the channels_last layout);
@@ -40,8 +41,7 @@ from torch import nn
 import coursekit as ck
 from coursekit.data import find_fashion_mnist, subset_indices
 
-# Model name -> (resize, batch size, lr), d2l's settings.
-DEFAULTS = {"lenet": (28, 256, 0.9), "alexnet": (224, 128, 0.01), "resnet18_d2l": (96, 256, 0.05)}
+DEFAULT_MODELS = ["lenet", "alexnet", "resnet18_d2l"]
 
 
 def _raw_folder(workdir: Path) -> Path:
@@ -163,13 +163,14 @@ def _ways(text: str) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("models", nargs="*", default=list(DEFAULTS), help="model names (default: %(default)s)")
+    parser.add_argument("models", nargs="*", default=DEFAULT_MODELS, choices=ck.recipes.trainable_models(),
+                        metavar="MODEL", help="models with a recipe (default: %(default)s)")
     parser.add_argument("--n-train", type=int, help="training images (default: 10000 at 28, else 10 batches)")
     parser.add_argument("--n-test", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--resize", type=int, help="image side (default: d2l's for the model, else its own)")
-    parser.add_argument("--batch-size", type=int, help="default: d2l's for the model (128 for others)")
-    parser.add_argument("--lr", type=float, help="default: d2l's for the model (0.05 for others)")
+    parser.add_argument("--resize", type=int, help="image side (default: d2l's for the model)")
+    parser.add_argument("--batch-size", type=int, help="default: d2l's for the model")
+    parser.add_argument("--lr", type=float, help="default: d2l's for the model")
     parser.add_argument("--device", default=str(ck.try_gpu()))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -190,8 +191,9 @@ def main(argv=None) -> int:
         if _TORCHVISION_WAYS.intersection(args.ways):
             _raw_folder(workdir)
         for name in args.models:
-            resize, batch_size, lr = DEFAULTS.get(name, (ck.get_model(name).input_size[-1], 128, 0.05))
-            resize, batch_size, lr = args.resize or resize, args.batch_size or batch_size, args.lr or lr
+            d2l = ck.recipe(name, "full")
+            resize = args.resize or d2l.resize or 28
+            batch_size, lr = args.batch_size or d2l.batch_size, args.lr or d2l.lr
             n_train = args.n_train or (10_000 if resize == 28 else 10 * batch_size)  # d2l needs >= 5 batches
             common = (name, resize, batch_size, lr, n_train, args.n_test, args.epochs, device, args.seed)
             rows = []

@@ -3,10 +3,12 @@
     coursekit models
     coursekit info resnet18_d2l --input 1x96x96
     coursekit train lenet --profile laptop --out runs/lenet
-    coursekit train lenet --out runs/lenet --resume      # after Ctrl-C
+    coursekit train lenet --profile laptop --out runs/lenet --resume      # after Ctrl-C
 
-Training writes ``history.json``, ``curves.png`` and ``checkpoint.pt`` to
-``--out``. Ctrl-C stops it with every finished epoch saved; ``--resume``
+Training follows the model's recipe (:mod:`coursekit.recipes`) for the
+profile, the same run its chapter's notebook trains; options such as
+``--epochs`` override single settings. It writes ``history.json``,
+``curves.png`` and ``checkpoint.pt`` to ``--out``. Ctrl-C stops it with every finished epoch saved; ``--resume``
 continues to the same result as an uninterrupted run. Bad arguments give one
 line on stderr and a non-zero exit, not a traceback.
 """
@@ -14,32 +16,18 @@ line on stderr and a non-zero exit, not a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
-from . import config, data, inspect, models
-from .train import History, TrainingDiverged, _check_compilable, _train
+from . import config, data, inspect, models, recipes
+from .reporters import SaveFiles, terminal_reporters
+from .train import TrainingDiverged, check_compilable, fit
 
-# d2l's hyper-parameters per trainable model (COURSE.md): learning rate, batch size, image side.
-RECIPES = {
-    "lenet": (0.9, 256, 28),
-    "lenet_modern": (0.1, 256, 28),
-    "bn_lenet_scratch": (1.0, 256, 28),
-    "bn_lenet": (1.0, 256, 28),
-    "alexnet": (0.01, 128, 224),
-    "vgg11_narrow": (0.05, 128, 224),
-    "nin": (0.1, 128, 224),
-    "googlenet": (0.1, 128, 96),
-    "resnet18_d2l": (0.05, 256, 96),
-    "densenet": (0.1, 256, 96),
-}
-# How much data and how many epochs each profile trains on: (images, test images, epochs); None = all.
-PROFILE_SIZES = {"smoke": (512, 256, 1), "laptop": (10_000, 2_000, 5), "full": (None, None, 10)}
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
 
 
@@ -65,13 +53,19 @@ def _build(name: str, **kwargs) -> torch.nn.Module:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    print(f"{'model':<20} {'input':>12} {'parameters':>14}  trainable here with default settings")
+    profile = config.get_profile()
+    print(f"{'model':<20} {'input':>12} {'parameters':>14}  {profile} recipe")
+    trainable = recipes.trainable_models()
     for name in models.list_models():
-        net = models.get_model(name)
+        with torch.device("meta"):  # shapes and counts only: nothing is allocated or initialised
+            net = models.get_model(name)
         size = "x".join(map(str, net.input_size))
-        params = sum(p.numel() for p in net.parameters())
-        recipe = RECIPES.get(name)
-        note = f"lr {recipe[0]}, batch {recipe[1]}, resize {recipe[2]}" if recipe else "ImageNet form (info only)"
+        params = inspect.count_params(net).total
+        if name in trainable:
+            recipe = recipes.recipe(name, profile)
+            note = f"{recipe.num_epochs} epochs, {recipe.optimizer} lr {recipe.lr:g}, batch {recipe.batch_size}"
+        else:
+            note = "ImageNet form (info only)"
         print(f"{name:<20} {size:>12} {params:>14,}  {note}")
     return 0
 
@@ -101,35 +95,48 @@ def _check_out(out: Path) -> None:
         raise CommandError(f"cannot write to --out {out}: {error.strerror or error}; choose another folder.") from None
 
 
-def _save_outputs(out: Path, history: History, title: str) -> None:
-    (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1))
-    import matplotlib
+def _recipe(args: argparse.Namespace) -> recipes.Recipe:
+    """The model's recipe for the profile, with the command line's overrides."""
+    if args.model not in recipes.trainable_models():
+        _build(args.model)  # an unknown name fails here, with the closest valid one
+        raise CommandError(f"{args.model} is an ImageNet-form network (for `coursekit info`), not trained here; "
+                           f"trainable models: {', '.join(recipes.trainable_models())}.")
+    recipe = recipes.recipe(args.model, args.profile or config.get_profile())
+    overrides = {"num_epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "resize": args.resize,
+                 "n_train": args.n_train}
+    try:
+        return recipe.replace(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as error:
+        raise CommandError(str(error)) from None
 
-    matplotlib.use("Agg")
-    ax = history.plot(title=title)
-    ax.figure.savefig(out / "curves.png", dpi=120, bbox_inches="tight")
+
+def _resume_command(args: argparse.Namespace, profile: str) -> str:
+    """The command that continues this run: the same model, profile and overrides, with --resume."""
+    words = ["coursekit", "train", args.model, "--profile", profile]
+    for flag in ("epochs", "lr", "batch_size", "resize", "n_train", "device"):
+        if getattr(args, flag) is not None:
+            words += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    if args.seed:
+        words += ["--seed", str(args.seed)]
+    if args.compile:
+        words.append("--compile")
+    return " ".join(words + ["--out", shlex.quote(str(args.out)), "--resume"])
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    config.seed_everything(args.seed)  # before building: the biases keep PyTorch's random init
-    net = _build(args.model)  # an unknown name fails here, with the closest valid one
-    if args.model not in RECIPES:
-        raise CommandError(f"{args.model} is an ImageNet-form network (for `coursekit info`), not trained here; "
-                           f"trainable models: {', '.join(RECIPES)}.")
-    profile = args.profile or config.get_profile()
-    lr, batch_size, resize = RECIPES[args.model]
-    n_train, n_test, epochs = PROFILE_SIZES[profile]
-    lr = args.lr or lr
-    batch_size = args.batch_size or batch_size
-    resize = args.resize or resize
-    epochs = args.epochs or epochs
-    n_train = args.n_train or n_train
-
+    recipe = _recipe(args)
+    if args.dry_run:
+        print(recipe)
+        return 0
+    if args.out is None:
+        raise CommandError("--out FOLDER is required: where history.json, curves.png and checkpoint.pt go.")
+    net = recipe.build(seed=args.seed)
+    side = recipe.resize or 28
     try:
         with torch.no_grad():
-            net.eval()(torch.zeros(1, net.input_size[0], resize, resize))
+            net.eval()(torch.zeros(1, net.input_size[0], side, side))
     except ValueError as error:
-        raise CommandError(f"--resize {resize} does not fit {args.model}: {error}") from None
+        raise CommandError(f"--resize {side} does not fit {args.model}: {error}") from None
     checkpoint = args.out / "checkpoint.pt"
     _check_out(args.out)
     if checkpoint.exists() and not args.resume:
@@ -139,35 +146,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     device = torch.device(args.device) if args.device else config.try_gpu()
     if args.compile:
         try:
-            _check_compilable(device)
+            check_compilable(device)
         except RuntimeError as error:
             raise CommandError(f"--compile: {error}") from None
-    train_iter, test_iter = data.load_data_fashion_mnist(
-        batch_size, resize, n_train=n_train, n_test=n_test, seed=args.seed, device=device)
-    print(f"{args.model} on Fashion-MNIST ({profile} profile): {train_iter.num_examples} images at "
-          f"{resize}x{resize}, {epochs} epochs, lr {lr}, batch {batch_size}, on {device}", flush=True)
+    train_iter, test_iter = recipe.data(device, seed=args.seed)
+    print(recipe, flush=True)
+    print(f"on {device}, writing to {args.out}", flush=True)
 
-    def report(epoch: int, num_epochs: int, history: History) -> None:
-        _save_outputs(args.out, history, args.model)  # first, so a Ctrl-C after the line finds them written
-        tqdm.write(f"epoch {epoch + 1}/{num_epochs}: loss {history.train_loss[-1]:.3f}, "
-                   f"train acc {history.train_acc[-1]:.3f}, test acc {history.test_acc[-1]:.3f}")
+    import matplotlib
 
+    matplotlib.use("Agg")
+    options = recipe.options(compile=args.compile, seed=args.seed, checkpoint=checkpoint, resume=args.resume)
     try:
-        history = _train(net, train_iter, test_iter, epochs, lr, device, optimizer="sgd", momentum=0.0,
-                         weight_decay=0.0, schedule=None, precision=None, channels_last=False, compile=args.compile,
-                         init="xavier",
-                         seed=args.seed, checkpoint=checkpoint, resume=args.resume, live=False, on_epoch=report,
-                         verbose=True, progress_bar=True)
+        history = fit(net, train_iter, test_iter, options, device,
+                      reporters=[SaveFiles(args.out, args.model), *terminal_reporters()])
     except (TrainingDiverged, ValueError) as error:
         raise CommandError(str(error)) from None
     if history.interrupted:
-        if len(history):
-            _save_outputs(args.out, history, args.model)
         print(f"Stopped: {len(history)} finished epoch(s) are saved in {args.out}. Continue with:\n"
-              f"  coursekit train {args.model} --out {args.out} --resume", file=sys.stderr)
+              f"  {_resume_command(args, recipe.profile)}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    _save_outputs(args.out, history, args.model)
-    print(history.final_line())
     print(f"wrote {args.out / 'history.json'}, {args.out / 'curves.png'} and {checkpoint}")
     return 0
 
@@ -190,9 +188,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--n-train", type=int, help="train on a subset of this many images")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best available)")
-    train.add_argument("--out", type=Path, required=True, help="folder for history.json, curves.png, checkpoint.pt")
+    train.add_argument("--out", type=Path, required=False, help="folder for history.json, curves.png, checkpoint.pt")
     train.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     train.add_argument("--compile", action="store_true", help="train through torch.compile (pays on long runs)")
+    train.add_argument("--dry-run", action="store_true", help="print the recipe and stop")
     return parser
 
 

@@ -7,15 +7,13 @@ recipe and compares what each buys with its parameters and arithmetic::
 
     table = compare_models(
         [Contender("LeNet", "lenet"), Contender("ResNet-18", "resnet18_d2l", resize=32)],
-        num_epochs=2, lr=0.002, batch_size=128, n_train=6000, n_test=2000)
+        ck.recipe("capstone"))
     print(table)          # aligned text; HTML in Jupyter; table.to_pandas() for a DataFrame
     fig = table.plot()    # accuracy against FLOPs and against training time
 
-It also holds the small measuring tools the chapter uses for mixed precision,
-transfer learning, pruning and quantization: :func:`load_fashion_mnist_classes`
-(a subset of the classes, relabelled 0..k-1), :func:`state_dict_bytes` (the
-size of a saved model), :func:`weight_sparsity` and :func:`images_per_second`
-(forward passes only).
+It also holds the small measuring tools the chapter uses for pruning and
+quantization: :func:`state_dict_bytes` (the size of a saved model),
+:func:`weight_sparsity` and :func:`images_per_second` (forward passes only).
 """
 
 from __future__ import annotations
@@ -30,10 +28,13 @@ import torch
 from torch import nn
 
 from .config import seed_everything, try_gpu
-from .data import TEXT_LABELS, DeviceLoader, read_fashion_mnist
-from .inspect import _Column, _si, _Table, count_params, flops
+from .evaluate import PRECISIONS, autocast, evaluation_mode
+from .history import History
+from .inspect import count_params, flops
+from .inspect.table import Column, Table, si
 from .models import get_model
-from .train import History, train_ch6
+from .recipes import Recipe
+from .train import fit
 
 __all__ = [
     "Comparison",
@@ -41,107 +42,9 @@ __all__ = [
     "Contender",
     "compare_models",
     "images_per_second",
-    "load_fashion_mnist_classes",
-    "load_fashion_mnist_validation",
     "state_dict_bytes",
     "weight_sparsity",
 ]
-
-
-# ---------------------------------------------------------------------------
-# Data: some of the classes
-# ---------------------------------------------------------------------------
-
-
-def _class_subset(images: torch.Tensor, labels: torch.Tensor, classes: Sequence[int], n: int | None,
-                  seed: int, what: str) -> tuple[torch.Tensor, torch.Tensor]:
-    keep = torch.isin(labels, torch.tensor(list(classes)))
-    index = keep.nonzero().squeeze(1)
-    if n is not None:
-        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= len(index):
-            raise ValueError(f"{what} must be an int from 1 to {len(index):,} (the images of these classes), "
-                             f"got {n!r}.")
-        order = torch.randperm(len(index), generator=torch.Generator().manual_seed(seed))
-        index = index[order[:n]].sort().values
-    relabel = torch.full((10,), -1, dtype=torch.int64)
-    relabel[torch.tensor(list(classes))] = torch.arange(len(classes))
-    return images[index], relabel[labels[index]]
-
-
-def load_fashion_mnist_classes(
-    classes: Sequence[int],
-    batch_size: int,
-    resize: int | tuple[int, int] | None = None,
-    *,
-    n_train: int | None = None,
-    n_test: int | None = None,
-    normalize: bool = False,
-    seed: int = 0,
-    device: torch.device | str | None = None,
-    root=None,
-) -> tuple[DeviceLoader, DeviceLoader]:
-    """Fashion-MNIST restricted to ``classes``, relabelled ``0 .. len(classes) - 1``.
-
-    ``classes[i]`` becomes label ``i``, so a network with ``len(classes)``
-    outputs can be trained on them; ``loader.class_names`` holds their names.
-    ``n_train`` / ``n_test`` take a fixed random subset (seeded by ``seed``)
-    of the images of these classes. Otherwise as
-    :func:`coursekit.load_data_fashion_mnist`.
-
-    >>> train_iter, test_iter = load_fashion_mnist_classes([5, 7, 9], 64)  # the three kinds of shoe
-    """
-    classes = list(classes)
-    if (not classes or len(set(classes)) != len(classes)
-            or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < 10 for c in classes)):
-        raise ValueError(f"classes must be distinct ints from 0 to 9, got {classes!r}.")
-    loaders = []
-    for split, n, shuffle in (("train", n_train, True), ("test", n_test, False)):
-        images, labels = read_fashion_mnist(split, root)
-        images, labels = _class_subset(images, labels, classes, n, seed, f"n_{split}")
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
-        size = (resize, resize) if isinstance(resize, int) else (tuple(resize) if resize is not None else None)
-        loader = DeviceLoader(images, labels, min(batch_size, len(labels)), shuffle=shuffle, resize=size,
-                              normalize=normalize, seed=seed, device=device if device is not None else try_gpu())
-        loader.class_names = [TEXT_LABELS[c] for c in classes]
-        loaders.append(loader)
-    return loaders[0], loaders[1]
-
-
-def load_fashion_mnist_validation(
-    batch_size: int,
-    n_train: int,
-    n_valid: int,
-    resize: int | tuple[int, int] | None = None,
-    *,
-    normalize: bool = False,
-    seed: int = 0,
-    device: torch.device | str | None = None,
-    root=None,
-) -> tuple[DeviceLoader, DeviceLoader]:
-    """``(train_iter, valid_iter)``: two disjoint random subsets of the *training* images.
-
-    For choosing hyper-parameters without looking at the test set: tune on
-    ``valid_iter``, then report the chosen setting's test accuracy once.
-    Both subsets are drawn from one seeded permutation of the 60,000 training
-    images (``n_train + n_valid <= 60,000``).
-    """
-    images, labels = read_fashion_mnist("train", root)
-    for value, name in ((n_train, "n_train"), (n_valid, "n_valid")):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}.")
-    if n_train + n_valid > len(labels):
-        raise ValueError(f"n_train + n_valid must be at most {len(labels):,}, got {n_train + n_valid:,}.")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
-    size = (resize, resize) if isinstance(resize, int) else (tuple(resize) if resize is not None else None)
-    device = device if device is not None else try_gpu()
-    loaders = []
-    for index, shuffle in ((order[:n_train], True), (order[n_train:n_train + n_valid], False)):
-        loaders.append(DeviceLoader(images[index], labels[index], min(batch_size, len(index)), shuffle=shuffle,
-                                    resize=size, normalize=normalize, seed=seed, device=device))
-    return loaders[0], loaders[1]
 
 
 # ---------------------------------------------------------------------------
@@ -193,28 +96,24 @@ def images_per_second(net: nn.Module, input_size: Sequence[int], *, batch_size: 
     """
     if len(input_size) != 3:
         raise ValueError(f"input_size is one image's (C, H, W), got {tuple(input_size)!r}.")
+    if precision is not None and precision not in PRECISIONS:
+        raise ValueError(f"precision must be None or one of {', '.join(PRECISIONS)}, got {precision!r}.")
     first = next(iter(net.parameters()), None)
     device = first.device if first is not None else torch.device("cpu")
     X = torch.randn(batch_size, *input_size, device=device)
-    was_training = net.training
-    net.eval()
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision) if precision else None
-    try:
-        with torch.no_grad(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+    with evaluation_mode(net), torch.no_grad(), autocast(device, precision):
+        net(X)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start, count = time.perf_counter(), 0
+        while True:
             net(X)
+            count += 1
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
-            start, count = time.perf_counter(), 0
-            while True:
-                net(X)
-                count += 1
-                if device.type == "cuda":
-                    torch.cuda.synchronize(device)
-                elapsed = time.perf_counter() - start
-                if elapsed >= seconds:
-                    break
-    finally:
-        net.train(was_training)
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds:
+                break
     return count * batch_size / elapsed
 
 
@@ -275,32 +174,24 @@ def _compact(x: float) -> str:
     return f"{x:g}"
 
 
-class Comparison(_Table):
+class Comparison(Table):
     """The result of :func:`compare_models`: ``rows`` of :class:`ComparisonRow`, in training order."""
 
     def __init__(self, rows: list[ComparisonRow], budget: str) -> None:
         self.rows = rows
         self.budget = budget
         self._columns = (
-            _Column("model", lambda r: r.name),
-            _Column("input", lambda r: f"{r.side}x{r.side}"),
-            _Column("params", lambda r: _si(r.params).strip(), right=True),
-            _Column("FLOPs/image", lambda r: _si(r.flops).strip(), right=True),
-            _Column("train img/s", lambda r: f"{r.images_per_sec:,.0f}", right=True),
-            _Column("train time", lambda r: f"{r.train_seconds:.1f}s", right=True),
-            _Column("test acc", lambda r: f"{r.test_acc:.3f}", right=True),
+            Column("model", lambda r: r.name),
+            Column("input", lambda r: f"{r.side}x{r.side}"),
+            Column("params", lambda r: si(r.params).strip(), right=True),
+            Column("FLOPs/image", lambda r: si(r.flops).strip(), right=True),
+            Column("train img/s", lambda r: f"{r.images_per_sec:,.0f}", right=True),
+            Column("train time", lambda r: f"{r.train_seconds:.1f}s", right=True),
+            Column("test acc", lambda r: f"{r.test_acc:.3f}", right=True),
         )
 
     def _caption(self) -> list[str]:
         return [self.budget]
-
-    def __getitem__(self, key: int | str) -> ComparisonRow:
-        if isinstance(key, int):
-            return self.rows[key]
-        for row in self.rows:
-            if row.name == key:
-                return row
-        raise KeyError(f"no model named {key!r}; models: {', '.join(r.name for r in self.rows)}")
 
     def to_pandas(self):
         """The table as a pandas DataFrame, one row per model (needs pandas)."""
@@ -348,59 +239,44 @@ class Comparison(_Table):
 
 def compare_models(
     contenders: Sequence[Contender],
+    recipe: Recipe,
     *,
-    num_epochs: int,
-    lr: float,
-    batch_size: int,
-    n_train: int | None = None,
-    n_test: int | None = None,
-    normalize: bool = True,
-    optimizer: str = "adam",
-    schedule: str | None = "onecycle",
-    precision: str | None = None,
-    init: str | None = "xavier",
     device: torch.device | str | None = None,
     seed: int = 0,
     root=None,
     verbose: bool = True,
 ) -> Comparison:
-    """Train every contender with the same data, epochs and recipe; return the :class:`Comparison`.
+    """Train every contender on ``recipe``'s data and options; return the :class:`Comparison`.
 
-    Every network sees the same ``n_train`` training images (the same subset,
-    the same shuffles) for ``num_epochs`` epochs, with the same optimizer,
-    learning-rate schedule, batch size and precision, and is tested on the
-    same ``n_test`` images; only the resolution differs where a contender asks
-    for one. With ``verbose`` one line is printed per finished model.
+    Every network sees the same training images (the same subset, the same
+    shuffles) for the same epochs, with the same optimizer, learning-rate
+    schedule, batch size and precision, and is tested on the same images; only
+    the network and the resolution differ, where a contender asks for its own.
+    With ``verbose`` one line is printed per finished model.
     """
-    from .data import load_data_fashion_mnist
-
     if not contenders:
         raise ValueError("contenders is empty: pass at least one Contender.")
     names = [c.name for c in contenders]
     if len(set(names)) != len(names):
         raise ValueError(f"contender names must be distinct, got {names}.")
     device = torch.device(device) if device is not None else try_gpu()
+    options = recipe.options(seed=seed)
     rows = []
     for contender in contenders:
-        train_iter, test_iter = load_data_fashion_mnist(
-            batch_size, resize=contender.resize, n_train=n_train, n_test=n_test, normalize=normalize, seed=seed,
-            device=device, root=root)
+        train_iter, test_iter = recipe.replace(resize=contender.resize).data(device, seed=seed, root=root)
         seed_everything(seed)  # the biases are drawn when the network is built
         net = contender.build()
         params = count_params(net).total
         cost = flops(net, (1, 1, contender.side, contender.side)).flops
-        history = train_ch6(net, train_iter, test_iter, num_epochs, lr, device, optimizer=optimizer,
-                            schedule=schedule, precision=precision, init=init, seed=seed, verbose=False)
-        seen = train_iter.num_examples
-        train_seconds = sum(seen / speed for speed in history.examples_per_sec)
-        row = ComparisonRow(contender.name, contender.model, contender.side, params, cost,
-                            seen * len(history) / train_seconds, train_seconds, history.test_acc[-1], history)
+        history = fit(net, train_iter, test_iter, options, device, reporters=[])
+        train_seconds = sum(history.train_seconds)
+        row = ComparisonRow(contender.name, contender.model, contender.side, params, cost, history.speed(),
+                            train_seconds, history.test_acc[-1], history)
         rows.append(row)
         if verbose:
             print(f"{row.name:<12} {row.side:>3}x{row.side:<3} test acc {row.test_acc:.3f}  "
                   f"{row.train_seconds:6.1f} s  {row.images_per_sec:8,.0f} images/s", flush=True)
-    n_images = train_iter.num_examples
-    budget = (f"{n_images:,} training images x {num_epochs} epoch(s), {optimizer} lr {lr:g}"
-              f"{' ' + schedule if schedule else ''}, batch {batch_size}, {precision or 'fp32'}, "
-              f"tested on {test_iter.num_examples:,} images")
+    budget = (f"{train_iter.num_examples:,} training images x {options.num_epochs} epoch(s), {options.optimizer} "
+              f"lr {options.lr:g}{' ' + options.schedule if options.schedule else ''}, batch {recipe.batch_size}, "
+              f"{history.precision}, tested on {test_iter.num_examples:,} images")
     return Comparison(rows, budget)

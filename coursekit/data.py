@@ -38,7 +38,7 @@ DATA_ENV = "COURSEKIT_DATA"
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 # SHA-256 and size of the decompressed IDX files, identical to the upstream release.
-_FILES = {
+FILES = {
     "train-images-idx3-ubyte": ("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", 47040016),
     "train-labels-idx1-ubyte": ("bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", 60008),
     "t10k-images-idx3-ubyte": ("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", 7840016),
@@ -81,7 +81,8 @@ def _search_dirs(root: str | os.PathLike | None) -> list[Path]:
     return [d for base in dirs for d in (base, base / "FashionMNIST" / "raw")]
 
 
-def _file_in(directory: Path, name: str) -> Path | None:
+def file_in(directory: Path, name: str) -> Path | None:
+    """The file ``name`` (one of :data:`FILES`) in ``directory``, compressed or not; None if absent."""
     for candidate in (directory / name, directory / f"{name}.gz"):
         if candidate.is_file():
             return candidate
@@ -90,7 +91,7 @@ def _file_in(directory: Path, name: str) -> Path | None:
 
 def _complete_dir(directories: Sequence[Path]) -> Path | None:
     for directory in directories:
-        if all(_file_in(directory, name) for name in _FILES):
+        if all(file_in(directory, name) for name in FILES):
             return directory
     return None
 
@@ -110,8 +111,8 @@ def _not_found_message(searched: Sequence[Path], download_error: str | None) -> 
     )
 
 
-def _download(target: Path) -> None:
-    # torchvision verifies the MD5 of each archive it fetches.
+def download_fashion_mnist(target: Path) -> None:
+    """Download the four files into ``target`` through torchvision, which checks their MD5."""
     from torchvision.datasets import FashionMNIST
 
     FashionMNIST(str(target), train=True, download=True)
@@ -130,7 +131,7 @@ def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = T
     if not download:
         raise DatasetNotFoundError(_not_found_message(searched, "downloading was turned off"))
     try:
-        _download(user_cache_dir())
+        download_fashion_mnist(user_cache_dir())
     except Exception as error:  # urllib, socket and torchvision errors all mean the same here
         raise DatasetNotFoundError(_not_found_message(searched, f"{type(error).__name__}: {error}")) from error
     found = _complete_dir(_search_dirs(root))
@@ -149,7 +150,7 @@ def _read_verified(path: Path, name: str) -> bytes:
             f"{path} is not a readable {'gzip ' if path.suffix == '.gz' else ''}file ({error}). "
             "Delete it and run again to fetch a fresh copy."
         ) from error
-    expected_sha, expected_size = _FILES[name]
+    expected_sha, expected_size = FILES[name]
     digest = hashlib.sha256(data).hexdigest()
     if digest != expected_sha:
         raise CorruptFileError(
@@ -167,7 +168,14 @@ def _parse_idx(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-_cache: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
+# Images read so far, by folder and split: a notebook that loads the data ten times reads it once.
+_loaded: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def forget_loaded_data() -> None:
+    """Empty the in-memory copy of the files read so far; the next load reads them from disk again."""
+    _loaded.clear()
+
 
 
 def read_fashion_mnist(split: str, root: str | os.PathLike | None = None, download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
@@ -176,17 +184,17 @@ def read_fashion_mnist(split: str, root: str | os.PathLike | None = None, downlo
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
     directory = find_fashion_mnist(root, download)
     key = (str(directory.resolve()), split)
-    if key not in _cache:
+    if key not in _loaded:
         prefix = "train" if split == "train" else "t10k"
         images, labels = (
-            _parse_idx(_read_verified(_file_in(directory, f"{prefix}-{kind}"), f"{prefix}-{kind}"))
+            _parse_idx(_read_verified(file_in(directory, f"{prefix}-{kind}"), f"{prefix}-{kind}"))
             for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")
         )
-        _cache[key] = (
+        _loaded[key] = (
             torch.from_numpy(images.copy()).unsqueeze(1),
             torch.from_numpy(labels.astype(np.int64)),
         )
-    return _cache[key]
+    return _loaded[key]
 
 
 def _check_resize(resize) -> tuple[int, int] | None:
@@ -354,6 +362,76 @@ def load_data_fashion_mnist(
     train_iter = DeviceLoader(*_subset(train_images, train_labels, n_train, seed), batch_size, shuffle=True, **options)
     test_iter = DeviceLoader(*_subset(test_images, test_labels, n_test, seed), batch_size, shuffle=False, **options)
     return train_iter, test_iter
+
+
+def load_fashion_mnist_classes(
+    classes: Sequence[int],
+    batch_size: int,
+    resize: int | tuple[int, int] | None = None,
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    normalize: bool = False,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    root: str | os.PathLike | None = None,
+) -> tuple[DeviceLoader, DeviceLoader]:
+    """Fashion-MNIST restricted to ``classes``, relabelled ``0 .. len(classes) - 1``.
+
+    ``classes[i]`` becomes label ``i``, so a network with ``len(classes)``
+    outputs can be trained on them; ``loader.class_names`` holds their names.
+    ``n_train`` / ``n_test`` take a fixed random subset (seeded by ``seed``)
+    of the images of these classes. Otherwise as :func:`load_data_fashion_mnist`.
+
+    >>> train_iter, test_iter = load_fashion_mnist_classes([5, 7, 9], 64)  # the three kinds of shoe
+    """
+    classes = list(classes)
+    if (not classes or len(set(classes)) != len(classes)
+            or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < 10 for c in classes)):
+        raise ValueError(f"classes must be distinct ints from 0 to 9, got {classes!r}.")
+    batch_size = _check_count(batch_size, "batch_size", 60_000)
+    options = dict(resize=_check_resize(resize), normalize=normalize, seed=seed, device=device)
+    relabel = torch.full((10,), -1, dtype=torch.int64)
+    relabel[torch.tensor(classes)] = torch.arange(len(classes))
+    loaders = []
+    for split, n, shuffle in (("train", n_train, True), ("test", n_test, False)):
+        images, labels = read_fashion_mnist(split, root)
+        index = torch.isin(labels, torch.tensor(classes)).nonzero().squeeze(1)
+        n = _check_count(n, f"n_{split}", len(index))
+        index = index[subset_indices(len(index), n, seed)].sort().values
+        loader = DeviceLoader(images[index], relabel[labels[index]], min(batch_size, n), shuffle=shuffle, **options)
+        loader.class_names = [TEXT_LABELS[c] for c in classes]
+        loaders.append(loader)
+    return loaders[0], loaders[1]
+
+
+def load_fashion_mnist_validation(
+    batch_size: int,
+    n_train: int,
+    n_valid: int,
+    resize: int | tuple[int, int] | None = None,
+    *,
+    normalize: bool = False,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    root: str | os.PathLike | None = None,
+) -> tuple[DeviceLoader, DeviceLoader]:
+    """``(train_iter, valid_iter)``: two disjoint random subsets of the *training* images.
+
+    For choosing hyper-parameters without looking at the test set: tune on
+    ``valid_iter``, then report the chosen setting's test accuracy once.
+    Both subsets are drawn from one seeded permutation of the 60,000 training
+    images (``n_train + n_valid <= 60,000``).
+    """
+    images, labels = read_fashion_mnist("train", root)
+    n_train = _check_count(n_train, "n_train", len(labels) - 1)
+    n_valid = _check_count(n_valid, "n_valid", len(labels) - n_train)
+    batch_size = _check_count(batch_size, "batch_size", n_train)
+    options = dict(resize=_check_resize(resize), normalize=normalize, seed=seed, device=device)
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    train, valid = order[:n_train], order[n_train:n_train + n_valid]
+    return (DeviceLoader(images[train], labels[train], batch_size, shuffle=True, **options),
+            DeviceLoader(images[valid], labels[valid], min(batch_size, n_valid), shuffle=False, **options))
 
 
 def get_fashion_mnist_labels(labels) -> list[str]:

@@ -54,6 +54,18 @@ def test_bad_arguments_give_one_line_and_exit_2(tmp_path, args, message):
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
 
 
+def test_dry_run_prints_the_recipe(capsys):
+    from coursekit.recipes import recipe
+
+    assert main(["train", "alexnet", "--profile", "laptop", "--epochs", "1", "--dry-run"]) == 0
+    assert capsys.readouterr().out.strip() == str(recipe("alexnet", "laptop").replace(num_epochs=1))
+
+
+def test_training_needs_an_out_folder(capsys):
+    assert main(["train", "lenet", "--profile", "smoke"]) == 2
+    assert "--out FOLDER is required" in capsys.readouterr().err
+
+
 def test_corrupt_checkpoint_is_one_line(tmp_path, fashion_root):
     (tmp_path / "checkpoint.pt").write_bytes(b"garbage")
     result = run("train", "lenet", "--out", str(tmp_path), "--resume")
@@ -96,7 +108,10 @@ def test_ctrl_c_then_resume_ends_where_an_uninterrupted_run_would(tmp_path, fash
     saved = json.loads((out / "history.json").read_text())
     assert len(saved["train_loss"]) == 1  # the finished epoch is kept
 
-    resumed = run(*args, "--out", str(out), "--resume")
+    # The printed command continues the same run: same profile, same overrides.
+    hint = stderr.strip().splitlines()[-1].split()
+    assert hint[:2] == ["coursekit", "train"] and hint[-1] == "--resume" and "--profile" in hint
+    resumed = run(*hint[1:])
     assert resumed.returncode == 0, resumed.stderr
     assert "Resuming from" in resumed.stdout
     expected = json.loads((tmp_path / "reference" / "history.json").read_text())

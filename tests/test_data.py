@@ -11,17 +11,19 @@ from coursekit.data import (
     find_fashion_mnist,
     get_fashion_mnist_labels,
     load_data_fashion_mnist,
+    load_fashion_mnist_classes,
+    load_fashion_mnist_validation,
     read_fashion_mnist,
 )
 
-NAMES = list(data._FILES)
+NAMES = list(data.FILES)
 
 
 def link_copy(source: Path, target: Path) -> Path:
     """A folder that holds the dataset as symbolic links (no 30 MB copy per test)."""
     target.mkdir(parents=True, exist_ok=True)
     for name in NAMES:
-        src = data._file_in(source, name)
+        src = data.file_in(source, name)
         (target / src.name).symlink_to(src)
     return target
 
@@ -32,12 +34,12 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv(data.DATA_ENV, raising=False)
     monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
-    monkeypatch.setattr(data, "_cache", {})
+    data.forget_loaded_data()
 
     def offline(target):
         raise OSError("[Errno -3] Temporary failure in name resolution")
 
-    monkeypatch.setattr(data, "_download", offline)
+    monkeypatch.setattr(data, "download_fashion_mnist", offline)
     return tmp_path
 
 
@@ -84,14 +86,14 @@ def test_download_goes_to_the_user_cache(isolated, fashion_root, monkeypatch):
         calls.append(target)
         link_copy(fashion_root, target / "FashionMNIST" / "raw")
 
-    monkeypatch.setattr(data, "_download", fake_download)
+    monkeypatch.setattr(data, "download_fashion_mnist", fake_download)
     found = find_fashion_mnist()
     assert calls == [isolated / "cache" / "coursekit"]
     assert found == isolated / "cache" / "coursekit" / "FashionMNIST" / "raw"
 
 
 def test_download_false_never_downloads(isolated, monkeypatch):
-    monkeypatch.setattr(data, "_download", lambda target: pytest.fail("must not download"))
+    monkeypatch.setattr(data, "download_fashion_mnist", lambda target: pytest.fail("must not download"))
     with pytest.raises(DatasetNotFoundError, match="downloading was turned off"):
         find_fashion_mnist(download=False)
 
@@ -99,7 +101,7 @@ def test_download_false_never_downloads(isolated, monkeypatch):
 def test_incomplete_folder_is_not_used(isolated, fashion_root):
     partial = isolated / "partial"
     partial.mkdir()
-    src = data._file_in(fashion_root, NAMES[0])
+    src = data.file_in(fashion_root, NAMES[0])
     (partial / src.name).symlink_to(src)
     with pytest.raises(DatasetNotFoundError):
         find_fashion_mnist(partial)
@@ -111,7 +113,7 @@ def test_incomplete_folder_is_not_used(isolated, fashion_root):
 def test_altered_file_fails_its_checksum_and_is_named(isolated, fashion_root):
     folder = link_copy(fashion_root, isolated / "bad")
     victim = folder / "t10k-labels-idx1-ubyte.gz"
-    content = bytearray(gzip.open(data._file_in(fashion_root, "t10k-labels-idx1-ubyte"), "rb").read())
+    content = bytearray(gzip.open(data.file_in(fashion_root, "t10k-labels-idx1-ubyte"), "rb").read())
     content[100] = (content[100] + 1) % 10  # one label changed: still a valid IDX file
     victim.unlink()
     victim.write_bytes(gzip.compress(bytes(content)))
@@ -124,7 +126,7 @@ def test_altered_file_fails_its_checksum_and_is_named(isolated, fashion_root):
 def test_truncated_gzip_is_named(isolated, fashion_root):
     folder = link_copy(fashion_root, isolated / "bad")
     victim = folder / "train-labels-idx1-ubyte.gz"
-    truncated = data._file_in(fashion_root, "train-labels-idx1-ubyte").read_bytes()[:500]
+    truncated = data.file_in(fashion_root, "train-labels-idx1-ubyte").read_bytes()[:500]
     victim.unlink()
     victim.write_bytes(truncated)
     with pytest.raises(CorruptFileError, match=str(victim)):
@@ -135,7 +137,7 @@ def test_uncompressed_files_are_accepted(isolated, fashion_root):
     folder = isolated / "plain"
     folder.mkdir()
     for name in NAMES:
-        with gzip.open(data._file_in(fashion_root, name), "rb") as f:
+        with gzip.open(data.file_in(fashion_root, name), "rb") as f:
             (folder / name).write_bytes(f.read())
     images, labels = read_fashion_mnist("test", root=folder)
     reference_images, reference_labels = read_fashion_mnist("test", root=fashion_root)
@@ -234,3 +236,53 @@ def test_show_images_draws_a_titled_grid(fashion_root):
     assert len(axes) == 8
     assert [ax.get_title() for ax in axes[:6]] == get_fashion_mnist_labels(labels[:6])
     assert len(axes[0].images) == 1 and len(axes[7].images) == 0
+
+
+# -- class subsets and validation splits ------------------------------------------
+
+
+def test_class_subset_is_relabelled_and_complete(fashion_root):
+    train_iter, test_iter = load_fashion_mnist_classes([5, 7, 9], 64, root=fashion_root, device="cpu")
+    assert train_iter.class_names == ["sandal", "sneaker", "ankle boot"]
+    assert train_iter.num_examples == 18_000 and test_iter.num_examples == 3_000  # 6,000 and 1,000 per class
+    assert sorted(train_iter.labels.unique().tolist()) == [0, 1, 2]
+    # the images are those of the original classes, in order
+    images, labels = read_fashion_mnist("test", fashion_root)
+    sneakers = images[labels == 7]
+    assert torch.equal(test_iter.images[test_iter.labels == 1], sneakers)
+    X, y = next(iter(test_iter))
+    assert X.shape == (64, 1, 28, 28) and X.dtype == torch.float32 and y.max() <= 2
+
+
+def test_class_subset_sizes_resize_and_seed(fashion_root):
+    a, _ = load_fashion_mnist_classes([0, 1], 32, 32, n_train=100, n_test=50, root=fashion_root, device="cpu")
+    b, _ = load_fashion_mnist_classes([0, 1], 32, 32, n_train=100, n_test=50, root=fashion_root, device="cpu")
+    c, _ = load_fashion_mnist_classes([0, 1], 32, 32, n_train=100, n_test=50, root=fashion_root, device="cpu", seed=1)
+    assert a.num_examples == 100 and torch.equal(a.images, b.images) and not torch.equal(a.images, c.images)
+    assert next(iter(a))[0].shape == (32, 1, 32, 32)
+
+
+@pytest.mark.parametrize("classes", [[], [1, 1], [10], [0.5], [True]])
+def test_class_subset_rejects_bad_classes(classes, fashion_root):
+    with pytest.raises(ValueError, match="distinct ints from 0 to 9"):
+        load_fashion_mnist_classes(classes, 64, root=fashion_root, device="cpu")
+
+
+def test_class_subset_rejects_too_many_images(fashion_root):
+    with pytest.raises(ValueError, match="n_train must be an int from 1 to 6,000"):
+        load_fashion_mnist_classes([3], 64, n_train=6001, root=fashion_root, device="cpu")
+
+
+def test_validation_split_is_disjoint_and_from_the_training_set(fashion_root):
+    train_iter, valid_iter = load_fashion_mnist_validation(50, 1000, 300, root=fashion_root, device="cpu")
+    assert (train_iter.num_examples, valid_iter.num_examples) == (1000, 300)
+    images, _ = read_fashion_mnist("train", fashion_root)
+    flat = images.flatten(1)
+    order = torch.randperm(60_000, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(train_iter.images.flatten(1), flat[order[:1000]])
+    assert torch.equal(valid_iter.images.flatten(1), flat[order[1000:1300]])
+    assert not valid_iter.shuffle and train_iter.shuffle
+    with pytest.raises(ValueError, match="n_valid must be an int from 1 to 1,000"):
+        load_fashion_mnist_validation(50, 59_000, 2_000, root=fashion_root, device="cpu")
+    with pytest.raises(ValueError, match="n_valid must be an int from 1 to"):
+        load_fashion_mnist_validation(50, 100, 0, root=fashion_root, device="cpu")
