@@ -279,7 +279,7 @@ def test_lenet_chapter_runs_in_jupyterlab(browser, jupyter_lab):  # browser firs
         prompts = [p.strip() for p in cells.locator(".jp-InputPrompt").all_text_contents()]
         assert prompts == [f"[{i}]:" for i in range(1, n_cells + 1)], f"not one fresh top-to-bottom run: {prompts}"
 
-        training = cells.filter(has_text="train_ch6(")
+        training = cells.filter(has_text="ck.fit(")
         assert training.count() == 1
         training.scroll_into_view_if_needed()
         outputs = training.locator(".jp-OutputArea-output")
