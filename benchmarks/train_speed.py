@@ -8,11 +8,13 @@ For each model, on the same real Fashion-MNIST subset, batch size, epochs and de
 (d2l's image size, batch size and learning rate: the model's ``full`` recipe in
 :mod:`coursekit.recipes`), the ways named by ``--ways`` (default: coursekit, d2l, plain):
 
-* ``coursekit``: ``load_data_fashion_mnist`` + ``train_ch6`` (bf16 autocast where
-  ``fast_precision`` says the hardware makes it fast, and the channels_last layout);
-* ``coursekit-fp32``: the same in fp32, from the same initial weights and batch order,
-  so the accuracy column shows what the faster precision costs;
-* ``coursekit-compile``: the first with ``train_ch6(compile=True)``
+* ``coursekit``: ``load_data_fashion_mnist`` + ``ck.fit`` with ``precision="auto"`` and
+  ``channels_last="auto"``, what the recipes use: the arithmetic measured fastest on this
+  device (:mod:`coursekit.fast_path`; the probe's time is part of the row's wall time);
+* ``coursekit-fp32`` and ``coursekit-bf16``: the same in fp32 or in bf16 (the layout still
+  measured), from the same initial weights and batch order, so the accuracy columns show
+  what a precision costs and the speed columns whether the automatic choice was right;
+* ``coursekit-compile``: the first with ``compile=True``
   (its wall time includes the compilation, as a learner's would);
 * ``d2l``: the real ``d2l`` package's ``load_data_fashion_mnist`` + ``train_ch6``
   (install it with ``pip install --no-deps d2l==1.0.3`` and ``pip install -e ".[baseline]"``);
@@ -20,6 +22,11 @@ For each model, on the same real Fashion-MNIST subset, batch size, epochs and de
 
 Images/s is end to end: training images over the wall time of the whole run,
 data loading and evaluation included. Each row says its precision.
+
+The same run measures the device's matrix-multiply rate in fp32 and bf16, and
+gives every row its share of that roofline: the training arithmetic it did
+(forward + backward = 3x the forward FLOPs that ``ck.flops`` counts, per
+image) times its end-to-end images/s, over the rate of its precision.
 """
 
 from __future__ import annotations
@@ -77,20 +84,20 @@ def _torchvision_loaders(root: Path, resize: int, batch_size: int, n_train: int,
             torch.utils.data.DataLoader(test, batch_size, shuffle=False, num_workers=workers))
 
 
-def run_coursekit(name, resize, batch_size, lr, n_train, n_test, epochs, device, seed, *, fp32=False,
+def run_coursekit(name, resize, batch_size, lr, n_train, n_test, epochs, device, seed, *, precision="auto",
                   compile=False):
-    precision = None if fp32 else ck.fast_precision(device)
     ck.seed_everything(seed)
     net = ck.get_model(name)
     start = time.perf_counter()
     train_iter, test_iter = ck.load_data_fashion_mnist(batch_size, resize, n_train=n_train, n_test=n_test,
                                                        seed=seed, device=device)
-    history = ck.train_ch6(net, train_iter, test_iter, epochs, lr, device, precision=precision,
-                           channels_last=True, compile=compile, seed=seed, verbose=False)
+    options = ck.TrainOptions(epochs, lr, precision=precision, channels_last="auto", compile=compile, seed=seed)
+    history = ck.fit(net, train_iter, test_iter, options, device, reporters=[])
     wall = time.perf_counter() - start
-    way = "coursekit-compile" if compile else "coursekit-fp32" if fp32 else "coursekit"
-    return dict(way=way, precision=precision or "fp32", images_per_sec=n_train * epochs / wall,
-                train_loss=history.train_loss[-1], test_acc=history.test_acc[-1], seconds=wall)
+    way = "coursekit-compile" if compile else {"auto": "coursekit"}.get(precision, f"coursekit-{precision or 'fp32'}")
+    return dict(way=way, precision=history.precision, channels_last=history.channels_last,
+                images_per_sec=n_train * epochs / wall, train_loss=history.train_loss[-1],
+                test_acc=history.test_acc[-1], seconds=wall)
 
 
 def run_d2l(name, resize, batch_size, lr, n_train, n_test, epochs, device, seed, workdir):
@@ -143,13 +150,37 @@ def run_plain(name, resize, batch_size, lr, n_train, n_test, epochs, device, see
 
 WAYS = {
     "coursekit": run_coursekit,
-    "coursekit-fp32": functools.partial(run_coursekit, fp32=True),
+    "coursekit-fp32": functools.partial(run_coursekit, precision=None),
+    "coursekit-bf16": functools.partial(run_coursekit, precision="bf16"),
     "coursekit-compile": functools.partial(run_coursekit, compile=True),
     "d2l": run_d2l,
     "plain": run_plain,
 }
 # These two read the files through torchvision's folder layout, set up once in a temporary folder.
 _TORCHVISION_WAYS = {"d2l", "plain"}
+
+
+def matmul_rate(device: torch.device, dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
+    """FLOP/s of the device's best square matrix product in ``dtype``: the roofline of its arithmetic."""
+    a = torch.randn(size, size, device=device).to(dtype)
+    b = torch.randn(size, size, device=device).to(dtype)
+    best = float("inf")
+    for _ in range(repeats + 1):  # the first product warms up the library
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def training_flops_per_image(name: str, resize: int) -> int:
+    """Forward + backward FLOPs of one image: about 3x the forward pass (ck.flops counts the forward)."""
+    with torch.device("meta"):
+        net = ck.get_model(name)
+    return 3 * ck.flops(net, (1, net.input_size[0], resize, resize)).flops
 
 
 def _ways(text: str) -> list[str]:
@@ -185,6 +216,9 @@ def main(argv=None) -> int:
             sys.exit("The d2l baseline is missing: pip install --no-deps d2l==1.0.3 && pip install -e '.[baseline]' "
                      "(or leave d2l out of --ways)")
 
+    rates = {"fp32": matmul_rate(device, torch.float32), "bf16": matmul_rate(device, torch.bfloat16)}
+    print(f"roofline on {ck.fast_path.device_name(device)}: matrix products at "
+          + ", ".join(f"{p} {r / 1e9:,.0f} GFLOP/s" for p, r in rates.items()), flush=True)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -196,16 +230,22 @@ def main(argv=None) -> int:
             batch_size, lr = args.batch_size or d2l.batch_size, args.lr or d2l.lr
             n_train = args.n_train or (10_000 if resize == 28 else 10 * batch_size)  # d2l needs >= 5 batches
             common = (name, resize, batch_size, lr, n_train, args.n_test, args.epochs, device, args.seed)
+            flops = training_flops_per_image(name, resize)
             rows = []
             for way in args.ways:
                 row = WAYS[way](*common, *([workdir] if way in _TORCHVISION_WAYS else []))
+                achieved = flops * row["images_per_sec"]
                 row.update(model=f"{name}@{resize}", batch_size=batch_size, lr=lr, n_train=n_train, epochs=args.epochs,
-                           device=str(device))
+                           device=str(device), training_flops_per_image=flops, achieved_flops_per_sec=achieved,
+                           roofline_flops_per_sec=rates[row["precision"]] if row["precision"] in rates else None)
+                row["roofline_share"] = achieved / row["roofline_flops_per_sec"] if row["roofline_flops_per_sec"] else None
                 rows.append(row)
                 # Printed as soon as it is measured: a long run shows its progress.
                 loss = "" if row["train_loss"] is None else f"  train loss {row['train_loss']:.3f}"
-                print(f"{row['model']:<18} {row['way']:<17} {row['precision']:<5} {row['images_per_sec']:>10.1f} img/s"
-                      f"  test acc {row['test_acc']:.3f}{loss}", flush=True)
+                layout = " CL" if row.get("channels_last") else ""
+                share = f"  {row['roofline_share']:.0%} of the {row['precision']} roofline" if row["roofline_share"] else ""
+                print(f"{row['model']:<18} {row['way']:<17} {row['precision'] + layout:<8} "
+                      f"{row['images_per_sec']:>10.1f} img/s  test acc {row['test_acc']:.3f}{loss}{share}", flush=True)
             d2l_speed = next((row["images_per_sec"] for row in rows if row["way"] == "d2l"), None)
             for row in rows:
                 row["vs_d2l"] = row["images_per_sec"] / d2l_speed if d2l_speed else None
@@ -213,7 +253,8 @@ def main(argv=None) -> int:
                 print("  " + ", ".join(f"{row['way']} {row['vs_d2l']:.2f}x d2l" for row in rows), flush=True)
             results += rows
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+        args.json.write_text(json.dumps({"device": ck.fast_path.device_name(device), "torch": torch.__version__,
+                                         "matmul_flops_per_sec": rates, "rows": results}, indent=1))
     return 0
 
 

@@ -22,11 +22,10 @@ Subpackages and modules: :mod:`~coursekit.models` (every network),
 and :mod:`~coursekit.d2l` (the drop-in for d2l's helpers).
 """
 
-from . import check, compare, inspect, lesson, models, recipes, reporters
+from . import check, compare, fast_path, inspect, lesson, models, recipes, reporters
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import (
     describe_profile,
-    fast_precision,
     for_profile,
     get_profile,
     seed_everything,
@@ -43,6 +42,7 @@ from .data import (
     load_fashion_mnist_validation,
 )
 from .evaluate import confusion_matrix, evaluate_accuracy, predict
+from .fast_path import choose_fast_path
 from .history import History
 from .inspect import (
     count_params,
@@ -70,13 +70,14 @@ __all__ = [
     "TrainOptions",
     "TrainingDiverged",
     "check",
+    "choose_fast_path",
     "compare",
     "confusion_matrix",
     "count_params",
     "describe_profile",
     "effective_receptive_field",
     "evaluate_accuracy",
-    "fast_precision",
+    "fast_path",
     "fit",
     "flops",
     "for_profile",

@@ -83,28 +83,3 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
-
-
-def _cpu_has_fast_bf16() -> bool:
-    # Without AVX512-BF16 or AMX, CPU bf16 matmuls are emulated and slower than fp32.
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-
-
-def fast_precision(device: torch.device | str) -> str | None:
-    """``'bf16'`` where bfloat16 autocast speeds up training on ``device``, else None (fp32).
-
-    True for CUDA GPUs with bf16 support and for CPUs with AVX512-BF16 or AMX
-    instructions; pass the result as ``train_ch6(..., precision=...)``.
-
-    It answers for the hardware, not the model: on a CPU, networks whose time goes
-    to large convolutions gain most, while small feature maps and BatchNorm can
-    make bf16 slower than fp32 (README's speed section has the figures). To know
-    for your model, run ``benchmarks/train_speed.py MODEL --ways coursekit,coursekit-fp32``.
-    """
-    device = torch.device(device)
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else None
-    if device.type == "cpu":
-        return "bf16" if _cpu_has_fast_bf16() else None
-    return None

@@ -297,6 +297,13 @@ class DeviceLoader:
             X = (X - _MEAN) / _STD
         return X, self.labels[index]
 
+    def peek(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first batch of the next epoch, without starting that epoch (its shuffle stays as it would be)."""
+        index = self._order()[: self.batch_size]
+        if self.world_size > 1:
+            index = torch.tensor_split(index, self.world_size)[self.rank]
+        return self._batch(index)
+
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         order = self._order()
         self.epoch += 1

@@ -13,7 +13,9 @@ class History:
     counts the images they saw, so ``examples_per_sec`` (d2l's speed figure)
     is derived from the two and never stored; ``seconds`` is the wall time of
     the whole epoch, evaluation included. ``precision`` is the arithmetic the
-    run used (``'fp32'``, ``'bf16'`` or ``'fp16'``).
+    run used (``'fp32'``, ``'bf16'`` or ``'fp16'``) and ``channels_last`` its
+    memory layout; ``fast_path`` what the probe measured when they were chosen
+    with ``'auto'`` (:class:`coursekit.fast_path.FastPath` as a dict).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -24,6 +26,8 @@ class History:
     seconds: list[float] = field(default_factory=list)
     device: str = ""
     precision: str = "fp32"
+    channels_last: bool = False
+    fast_path: dict | None = None
     interrupted: bool = False
 
     def __len__(self) -> int:

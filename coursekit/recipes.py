@@ -58,7 +58,9 @@ class Recipe:
         validation: the "test" images are ``n_test`` training images held out from ``n_train``, for
             choosing hyper-parameters without looking at the test set.
         num_epochs, lr, optimizer, momentum, weight_decay, schedule, init, precision, channels_last:
-            the training options, as in :class:`coursekit.TrainOptions`.
+            the training options, as in :class:`coursekit.TrainOptions`. Precision and memory layout
+            are ``'auto'`` unless a recipe says otherwise: measured on the learner's machine
+            (:mod:`coursekit.fast_path`), fp32 unless bf16 is clearly faster there.
     """
 
     name: str
@@ -79,8 +81,8 @@ class Recipe:
     weight_decay: float = 0.0
     schedule: str | None = None
     init: str | None = "xavier"
-    precision: str | None = None
-    channels_last: bool = False
+    precision: str | None = "auto"
+    channels_last: bool | str = "auto"
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -158,8 +160,8 @@ class Recipe:
         training.append(f"{self.schedule} schedule" if self.schedule else "constant lr")
         training.append(f"{self.init} init" if self.init else "the model's own init")
         training.append(f"precision {self.precision or 'fp32'}")
-        if self.channels_last:
-            training.append("channels_last")
+        layout = {True: "channels_last", False: "default layout", "auto": "layout auto"}[self.channels_last]
+        training.append(layout)
         return (f"recipe {self.name!r} ({self.profile} profile): {network}\n"
                 f"  data:     {data}\n"
                 f"  training: {', '.join(training)}")
@@ -221,25 +223,25 @@ RECIPES: dict[str, dict[str, Recipe]] = {
     # Chapter 02: a quarter of the channels, a quarter of the images, momentum for the short budget.
     "alexnet": _profiles(
         _laptop("alexnet", "alexnet", model_kwargs={"ratio": 4}, resize=224, batch_size=128, n_train=15_000,
-                n_test=2_000, num_epochs=3, lr=0.01, momentum=0.9, precision="auto"),
-        _d2l("alexnet", precision="auto")),
+                n_test=2_000, num_epochs=3, lr=0.01, momentum=0.9),
+        _d2l("alexnet")),
     # Chapter 03: VGG-11 with 1/8 of the channels at 96x96 (its head resized to match).
     "vgg11_narrow": _profiles(
         _laptop("vgg11_narrow", "vgg11_narrow", model_kwargs={"ratio": 8, "size": 96}, resize=96, batch_size=128,
-                n_train=15_000, n_test=2_000, num_epochs=4, lr=0.01, momentum=0.9, precision="auto"),
-        _d2l("vgg11_narrow", model_kwargs={"ratio": 4}, precision="auto")),
+                n_train=15_000, n_test=2_000, num_epochs=4, lr=0.01, momentum=0.9),
+        _d2l("vgg11_narrow", model_kwargs={"ratio": 4})),
     # Chapter 04: half the channels at 96x96; He init with standardised images, where d2l's Xavier init
     # leaves NiN stuck near 10% (measured in chapter 04).
     "nin": _profiles(
         _laptop("nin", "nin", model_kwargs={"ratio": 2}, resize=96, normalize=True, batch_size=128, n_train=20_000,
-                n_test=2_000, num_epochs=3, init="kaiming", precision="auto", **_ADAM),
-        _d2l("nin", normalize=True, init="kaiming", precision="auto"),
+                n_test=2_000, num_epochs=3, init="kaiming", **_ADAM),
+        _d2l("nin", normalize=True, init="kaiming"),
         batch_size=64, n_train=256, n_test=128),
     # Chapter 05: a quarter of the channels at 64x64.
     "googlenet": _profiles(
         _laptop("googlenet", "googlenet", model_kwargs={"ratio": 4}, resize=64, normalize=True, batch_size=128,
-                n_train=20_000, n_test=2_000, num_epochs=3, precision="auto", **_ADAM),
-        _d2l("googlenet", normalize=True, init="kaiming", precision="auto"),
+                n_train=20_000, n_test=2_000, num_epochs=3, **_ADAM),
+        _d2l("googlenet", normalize=True, init="kaiming"),
         batch_size=64, n_train=256, n_test=128),
     # Chapter 06, which trains plain LeNet on the same recipe for comparison. A cosine schedule on the
     # laptop: at a constant lr 1.0 the test accuracy jumped from epoch to epoch.
@@ -251,7 +253,7 @@ RECIPES: dict[str, dict[str, Recipe]] = {
         _laptop("bn_lenet", "bn_lenet", batch_size=256, num_epochs=5, lr=1.0, schedule="cosine"),
         _d2l("bn_lenet"),
         batch_size=64),
-    # Chapter 07: at 32x32 and in fp32 (bf16 made ResNet-18 slower at this size on the CPUs measured).
+    # Chapter 07: at 32x32, a ninth of the pixels.
     "resnet18_d2l": _profiles(
         _laptop("resnet18_d2l", "resnet18_d2l", resize=32, batch_size=128, n_train=20_000, num_epochs=3, lr=0.05,
                 **_ONECYCLE),
@@ -260,8 +262,8 @@ RECIPES: dict[str, dict[str, Recipe]] = {
     # Chapter 08: at 48x48.
     "densenet": _profiles(
         _laptop("densenet", "densenet", resize=48, batch_size=128, n_train=20_000, num_epochs=3, lr=0.1,
-                precision="auto", **_ONECYCLE),
-        _d2l("densenet", precision="auto"),
+                **_ONECYCLE),
+        _d2l("densenet"),
         resize=32, batch_size=64, n_train=256, n_test=128),
     # Chapter 00: the hand-written loop (an MLP) and a tiny CNN the chapter builds.
     "tiny_cnn": _profiles(
@@ -271,15 +273,15 @@ RECIPES: dict[str, dict[str, Recipe]] = {
     # Chapter 09: the four small networks of the shift experiment.
     "small_cnn": _profiles(
         _laptop("small_cnn", None, batch_size=128, n_train=20_000, n_test=2_000, num_epochs=3, init="kaiming",
-                precision="auto", **_ADAM),
-        Recipe("small_cnn", "full", None, batch_size=128, num_epochs=10, init="kaiming", precision="auto",
-               **_ADAM)),
-    # Chapter 11, section 2: DenseNet trained twice, in fp32 and bf16 (the chapter sets the precision).
+                **_ADAM),
+        Recipe("small_cnn", "full", None, batch_size=128, num_epochs=10, init="kaiming", **_ADAM)),
+    # Chapter 11, section 2: DenseNet trained twice, in fp32 and bf16 (the chapter sets the precision of
+    # each run), in one memory layout so that only the precision differs.
     "mixed_precision": _profiles(
         _laptop("mixed_precision", "densenet", resize=32, normalize=True, batch_size=128, n_train=5_000,
-                n_test=1_000, num_epochs=2, **_ADAM),
+                n_test=1_000, num_epochs=2, precision=None, channels_last=False, **_ADAM),
         Recipe("mixed_precision", "full", "densenet", resize=96, normalize=True, batch_size=128, num_epochs=2,
-               **_ADAM),
+               precision=None, channels_last=False, **_ADAM),
         n_train=256, n_test=128),
     # Chapter 11, section 3: the learning-rate sweep (the chapter sets each lr; the test images are a
     # validation split of the training set), then the final run on training + validation images.
@@ -305,11 +307,13 @@ RECIPES: dict[str, dict[str, Recipe]] = {
         Recipe("transfer_target", "full", "lenet_modern", model_kwargs={"num_classes": 5}, classes=(1, 4, 6, 7, 9),
                batch_size=32, n_train=200, num_epochs=15, lr=0.03, momentum=0.9, schedule="cosine"),
         n_train=200, num_epochs=2),
-    # Chapter 11, section 6: every chapter model on one budget; resize is the common image side.
+    # Chapter 11, section 6: every chapter model on one budget; resize is the common image side. fp32 for
+    # all, so that the speed column compares the architectures, not how each suits bf16 kernels.
     "capstone": _profiles(
         _laptop("capstone", None, resize=32, normalize=True, batch_size=64, n_train=5_000, n_test=2_000,
-                num_epochs=3, **_ADAM),
-        Recipe("capstone", "full", None, resize=96, normalize=True, batch_size=128, num_epochs=10, **_ADAM),
+                num_epochs=3, precision=None, **_ADAM),
+        Recipe("capstone", "full", None, resize=96, normalize=True, batch_size=128, num_epochs=10, precision=None,
+               **_ADAM),
         n_train=256, n_test=128),
 }
 

@@ -23,6 +23,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .fast_path import FastPath
 from .history import History
 from .plot import LiveFigure, in_notebook
 
@@ -37,6 +38,7 @@ class Run:
     device: str
     history: History
     checkpoint: str | None = None
+    fast_path: FastPath | None = None  # what precision="auto" measured
 
 
 class Reporter:
@@ -110,9 +112,11 @@ class EpochLines(Reporter):
 
 
 class FinalLine(Reporter):
-    """d2l's closing line at the end, and a line when a run resumes or is interrupted."""
+    """d2l's closing line at the end; a line for the measured arithmetic, a resumed or an interrupted run."""
 
     def on_start(self, run: Run) -> None:
+        if run.fast_path is not None:
+            print(run.fast_path.describe(), flush=True)
         if run.first_epoch:
             print(f"Resuming from {run.checkpoint} after epoch {run.first_epoch}.", flush=True)
 

@@ -29,8 +29,9 @@ import torch
 from torch import nn
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import fast_precision, seed_everything, try_gpu
+from .config import seed_everything, try_gpu
 from .evaluate import PRECISIONS, autocast, count_correct
+from .fast_path import FastPath, check_precision, choose_fast_path
 from .history import History
 from .reporters import Reporter, Run, default_reporters
 
@@ -67,9 +68,10 @@ class TrainOptions:
             (then ``lr``, ``momentum`` and ``weight_decay`` are the optimizer's business).
         momentum, weight_decay: passed to the optimizer (momentum to SGD only).
         schedule: None (constant lr), ``'cosine'`` or ``'onecycle'``, stepped every batch.
-        precision: None (fp32), ``'bf16'``, ``'fp16'`` (with a gradient scaler on CUDA), or
-            ``'auto'``: whatever :func:`coursekit.fast_precision` says pays on the device.
-        channels_last: the NHWC memory layout, faster for convolutions on recent GPUs and CPUs.
+        precision: None (fp32), ``'bf16'``, ``'fp16'`` (with a gradient scaler on CUDA), or ``'auto'``:
+            measure a few training steps in each precision the device runs and keep the fastest
+            (:func:`coursekit.choose_fast_path`; fp32 unless another is clearly faster).
+        channels_last: the NHWC memory layout (often faster for convolutions), or ``'auto'``: measured too.
         compile: train through ``torch.compile`` (evaluation stays eager); the first batches wait
             for the compiler, so it pays only on long runs.
         init: ``'xavier'`` re-initialises Linear/Conv weights like d2l, ``'kaiming'`` with He init
@@ -89,7 +91,7 @@ class TrainOptions:
     weight_decay: float = 0.0
     schedule: str | None = None
     precision: str | None = None
-    channels_last: bool = False
+    channels_last: bool | str = False
     compile: bool = False
     init: str | None = "xavier"
     seed: int | None = 0
@@ -113,6 +115,8 @@ class TrainOptions:
             problems.append(f"schedule must be None or one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if self.precision is not None and self.precision not in (*PRECISIONS, "auto"):
             problems.append(f"precision must be None, 'bf16', 'fp16' or 'auto', got {self.precision!r}")
+        if self.channels_last not in (True, False, "auto"):
+            problems.append(f"channels_last must be True, False or 'auto', got {self.channels_last!r}")
         if self.init is not None and self.init not in INITS:
             problems.append(f"init must be one of {', '.join(INITS)} or None, got {self.init!r}")
         if self.seed is not None and (not _is_int(self.seed) or self.seed < 0):
@@ -220,6 +224,22 @@ def _shard(data_iter, rank: int, world_size: int, drop_last: bool):
     return data_iter.shard(rank, world_size, drop_last=drop_last)
 
 
+def _fast_path(net: nn.Module, train_iter, options: TrainOptions, device: torch.device,
+               world_size: int) -> FastPath | None:
+    """The measured precision and layout when ``options`` ask for ``'auto'``; None when they fix both."""
+    check_precision(options.precision, device)
+    if options.precision != "auto" and options.channels_last != "auto":
+        return None
+    X, y = train_iter.peek() if hasattr(train_iter, "peek") else next(iter(train_iter))
+    chosen = choose_fast_path(net, X.to(device), y.to(device), precision=options.precision,
+                              channels_last=options.channels_last)
+    if world_size > 1:  # every process must train the same way: rank 0's measurement decides
+        shared = [chosen]
+        torch.distributed.broadcast_object_list(shared, src=0)
+        chosen = shared[0]
+    return chosen
+
+
 def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: torch.device | str | None = None,
         reporters: list[Reporter] | None = None) -> History:
     """Train ``net`` with cross-entropy as ``options`` say; return its :class:`History`.
@@ -249,14 +269,17 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
     rank, world_size = _distributed()
     if reporters is None:
         reporters = default_reporters() if rank == 0 else []
-    precision = fast_precision(device) if options.precision == "auto" else options.precision
+    # Measured before seeding, so that a run chosen this way is the run an explicit choice would give.
+    fast_path = _fast_path(net, train_iter, options, device, world_size)
+    precision, channels_last = (fast_path.precision, fast_path.channels_last) if fast_path else (
+        options.precision, options.channels_last)
     if options.seed is not None:
         seed_everything(options.seed)
     net.to(device)
     if options.init is not None:
         example = next(iter(train_iter))[0].to(device) if _has_lazy(net) else None
         init_weights(net, example, options.init)
-    memory_format = torch.channels_last if options.channels_last else torch.contiguous_format
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
     net.to(memory_format=memory_format)
 
     opt = _make_optimizer(net, options)
@@ -267,14 +290,15 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
         raise ValueError("train_iter yields no batch: give it at least one (more images, or a smaller batch size "
                          "with drop_last).")
     scheduler = _make_schedule(opt, options, options.num_epochs * num_batches)
-    history = History(device=str(device), precision=precision or "fp32")
+    history = History(device=str(device), precision=precision or "fp32", channels_last=channels_last,
+                      fast_path=fast_path.to_dict() if fast_path else None)
     checkpoint = options.checkpoint
     if options.resume and Path(checkpoint).is_file():
         history = load_checkpoint(checkpoint, net, opt, scheduler, restore_rng=True) or history
         if hasattr(train_iter, "epoch"):
             train_iter.epoch = len(history)  # the same shuffles as the uninterrupted run
     run = Run(options.num_epochs, num_batches, len(history), str(device), history,
-              str(checkpoint) if checkpoint is not None else None)
+              str(checkpoint) if checkpoint is not None else None, fast_path)
     model = net
     if world_size > 1:
         model = nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
@@ -345,6 +369,9 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
         for reporter in reporters:
             reporter.on_interrupt(run, epoch, i + 1)
     finally:
+        # The layout was a speed-up for training; the learner's network goes back to PyTorch's default, which
+        # every other tool expects (torch.nn.utils.prune's parameters_to_vector, for one, cannot view it).
+        net.to(memory_format=torch.contiguous_format)
         for reporter in reporters:
             reporter.on_end(run)
     return history

@@ -90,17 +90,3 @@ def test_seed_everything_makes_every_generator_repeat():
 def test_seed_everything_rejects_nonsense(seed):
     with pytest.raises(ValueError, match="non-negative int"):
         config.seed_everything(seed)
-
-
-@pytest.mark.parametrize("avx512_bf16, amx, expected", [(True, False, "bf16"), (False, True, "bf16"), (False, False, None)])
-def test_fast_precision_on_cpu_follows_the_instruction_set(monkeypatch, avx512_bf16, amx, expected):
-    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)
-    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
-    assert config.fast_precision("cpu") == expected
-
-
-@pytest.mark.parametrize("bf16, expected", [(True, "bf16"), (False, None)])
-def test_fast_precision_on_cuda(monkeypatch, bf16, expected):
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: bf16)
-    assert config.fast_precision("cuda:0") == expected
-    assert config.fast_precision("mps") is None
