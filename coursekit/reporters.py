@@ -85,12 +85,29 @@ class LiveCurves(Reporter):
 
 
 class ProgressBar(Reporter):
-    """A tqdm bar over all the batches of the run: a widget in Jupyter, text on stderr elsewhere."""
+    """A tqdm bar over all the batches of the run: a widget in Jupyter, text on stderr elsewhere.
+
+    In Jupyter the finished bar is replaced by its last line of text, so that a notebook saved with
+    its outputs shows how the run ended wherever it is read (GitHub, nbviewer), where a widget would
+    show only the text of its first state, "0%".
+    """
 
     def on_start(self, run: Run) -> None:
-        from tqdm.auto import tqdm
+        total = (run.num_epochs - run.first_epoch) * run.num_batches
+        self.handle = None
+        if in_notebook():
+            try:
+                from IPython.display import display
+                from tqdm.notebook import tqdm
 
-        self.bar = tqdm(total=(run.num_epochs - run.first_epoch) * run.num_batches, unit="batch")
+                self.bar = tqdm(total=total, unit="batch", display=False)
+                self.handle = display(self.bar.container, display_id=True)
+                return
+            except ImportError:  # no ipywidgets: the text bar below
+                pass
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="batch")
 
     def on_batch(self, run: Run, epoch: int, batch: int, metrics: dict[str, float] | None) -> None:
         self.bar.update(1)
@@ -100,6 +117,8 @@ class ProgressBar(Reporter):
 
     def on_end(self, run: Run) -> None:
         self.bar.close()
+        if self.handle is not None:
+            self.handle.update({"text/plain": str(self.bar)}, raw=True)
 
 
 class EpochLines(Reporter):
