@@ -1,6 +1,7 @@
 """The ``coursekit`` command: list, inspect and train the course's models from a terminal.
 
     coursekit models
+    coursekit doctor                                     # versions, device, data: is this setup tested?
     coursekit info resnet18_d2l --input 1x96x96
     coursekit train lenet --profile laptop --out runs/lenet
     coursekit train lenet --profile laptop --out runs/lenet --resume      # after Ctrl-C
@@ -68,6 +69,14 @@ def cmd_models(args: argparse.Namespace) -> int:
             note = "ImageNet form (info only)"
         print(f"{name:<20} {size:>12} {params:>14,}  {note}")
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import report
+
+    text, ok = report()
+    print(text)
+    return 0 if ok else 1
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -174,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coursekit", description="List, inspect and train the course's models.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("models", help="list the models")
+    commands.add_parser("doctor", help="versions, device and data, against the range CI tests")
     info = commands.add_parser("info", help="layer shapes, parameters, FLOPs and receptive field of a model")
     info.add_argument("model")
     info.add_argument("--input", type=_parse_input, help="input size CxHxW (default: the model's own)")
@@ -197,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = {"models": cmd_models, "info": cmd_info, "train": cmd_train}[args.command]
+    command = {"models": cmd_models, "info": cmd_info, "train": cmd_train, "doctor": cmd_doctor}[args.command]
     try:
         return command(args)
     except CommandError as error:

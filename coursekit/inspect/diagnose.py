@@ -119,6 +119,9 @@ def diagnose_failure(net: nn.Module, shape: tuple[int, ...], exc: BaseException,
             raise too_small_error(net, gm, shape, small) from exc
         except Exception:  # not traceable: fall back to the plain error
             pass
-    if failing_module is not None and hasattr(exc, "add_note"):
-        exc.add_note(f"coursekit.inspect: the error happened in layer {failing_module!r} "
-                     f"for input size {shape_str(shape)}.")
+    if failing_module is not None:
+        note = f"coursekit.inspect: the error happened in layer {failing_module!r} for input size {shape_str(shape)}."
+        if hasattr(exc, "add_note"):
+            exc.add_note(note)
+        elif exc.args and isinstance(exc.args[0], str):  # Python 3.10 has no notes: the message carries it
+            exc.args = (f"{exc.args[0]}\n{note}", *exc.args[1:])
