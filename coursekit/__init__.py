@@ -23,7 +23,7 @@ and :mod:`~coursekit.d2l` (the drop-in for d2l's helpers).
 """
 
 from . import check, compare, fast_path, inspect, lesson, models, recipes, reporters
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import (
     describe_profile,
     for_profile,
@@ -61,6 +61,7 @@ from .train import TrainingDiverged, TrainOptions, fit, init_weights, train_ch6
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointError",
     "CorruptFileError",
     "DatasetNotFoundError",
     "DeviceLoader",

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .config import seed_everything, try_gpu
+from .config import check_device, seed_everything
 from .evaluate import PRECISIONS, autocast, evaluation_mode
 from .history import History
 from .inspect import count_params, flops
@@ -259,7 +259,7 @@ def compare_models(
     names = [c.name for c in contenders]
     if len(set(names)) != len(names):
         raise ValueError(f"contender names must be distinct, got {names}.")
-    device = torch.device(device) if device is not None else try_gpu()
+    device = check_device(device)
     options = recipe.options(seed=seed)
     rows = []
     for contender in contenders:

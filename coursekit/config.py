@@ -70,6 +70,37 @@ def try_gpu(i: int = 0) -> torch.device:
     return torch.device("cpu")
 
 
+def check_device(device: torch.device | str | None) -> torch.device:
+    """``device`` as a ``torch.device`` this machine has; None gives :func:`try_gpu`'s choice.
+
+    Raises ``ValueError`` saying what the machine has instead (and how to pick
+    it with :func:`try_gpu`), rather than PyTorch's driver or build messages.
+    """
+    if device is None:
+        return try_gpu()
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"{device!r} is not a device PyTorch knows ({str(error).splitlines()[0][:80]}); "
+                         f"use 'cpu', 'cuda', 'cuda:0' or 'mps', or coursekit.try_gpu() for the best one "
+                         f"here ({try_gpu()}).") from None
+    fallback = f"coursekit.try_gpu() picks the best device this machine has ({try_gpu()})"
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"device {str(device)!r}: this machine has no CUDA GPU (or PyTorch was built without "
+                             f"CUDA); {fallback}.")
+        if device.index is not None and device.index >= count:
+            raise ValueError(f"device {str(device)!r}: this machine has {count} CUDA GPU(s), cuda:0 to "
+                             f"cuda:{count - 1}; {fallback}.")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device 'mps': Apple's GPU is not available here (it needs a Mac with Apple silicon and "
+                         f"a PyTorch built for it); {fallback}.")
+    elif device.type not in ("cpu", "cuda", "mps", "meta"):
+        raise ValueError(f"device {str(device)!r}: coursekit trains on 'cpu', 'cuda' or 'mps'; {fallback}.")
+    return device
+
+
 def try_all_gpus() -> list[torch.device]:
     """Every CUDA device, or ``[try_gpu()]`` when there is none."""
     count = torch.cuda.device_count()

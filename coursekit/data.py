@@ -6,13 +6,16 @@ the 70,000 images live as one ``uint8`` tensor on the device, batches are
 indexed from a seeded permutation, and resizing happens on whole batches with
 ``torchvision.transforms.v2.functional.resize``.
 
-Where the data comes from, in order:
+Where the data comes from: the ``root`` argument if one is given, else
+``$COURSEKIT_DATA`` if it is set -- only there, because the user asked for
+that place, with a download into it if it is empty. Otherwise, in order:
 
-1. the ``root`` argument,
-2. ``$COURSEKIT_DATA``,
-3. the user cache (``$XDG_CACHE_HOME/coursekit`` or ``~/.cache/coursekit``),
-4. ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``),
-5. a download through torchvision into the user cache.
+1. the user cache (``$XDG_CACHE_HOME/coursekit`` or ``~/.cache/coursekit``),
+2. ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``),
+3. a download through torchvision into the user cache.
+
+A download that gets no answer for ``$COURSEKIT_DOWNLOAD_TIMEOUT`` seconds
+(default 30) gives up instead of hanging.
 
 Every file is checked against the SHA-256 of its *decompressed* bytes, so a
 recompressed copy (Debian's) passes and a truncated or altered one does not.
@@ -25,6 +28,7 @@ import gzip
 import hashlib
 import math
 import os
+import socket
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -32,9 +36,10 @@ import numpy as np
 import torch
 from torchvision.transforms.v2 import functional as TF
 
-from .config import try_gpu
+from .config import check_device
 
 DATA_ENV = "COURSEKIT_DATA"
+TIMEOUT_ENV = "COURSEKIT_DOWNLOAD_TIMEOUT"
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 # SHA-256 and size of the decompressed IDX files, identical to the upstream release.
@@ -54,6 +59,7 @@ TEXT_LABELS = (
 _MEAN, _STD = 0.2860, 0.3530
 
 MAX_RESIZE = 1024
+TRAIN_IMAGES, TEST_IMAGES = 60_000, 10_000
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -70,13 +76,35 @@ def user_cache_dir() -> Path:
     return Path(base) / "coursekit"
 
 
-def _search_dirs(root: str | os.PathLike | None) -> list[Path]:
-    dirs = []
+def _asked(root: str | os.PathLike | None) -> str | None:
+    """How the user named the one folder to use (``root=...`` or ``$COURSEKIT_DATA=...``); None: search."""
     if root is not None:
-        dirs.append(Path(root).expanduser())
+        return f"root={str(root)!r}"
     if os.environ.get(DATA_ENV):
-        dirs.append(Path(os.environ[DATA_ENV]).expanduser())
-    dirs += [user_cache_dir(), SYSTEM_DIR]
+        return f"${DATA_ENV}={os.environ[DATA_ENV]}"
+    return None
+
+
+def download_timeout() -> float:
+    """Seconds a download waits for an answer: ``$COURSEKIT_DOWNLOAD_TIMEOUT``, default 30."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    try:
+        value = float(text) if text else 30.0
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{TIMEOUT_ENV}={text!r} is not a number of seconds above 0 (e.g. "
+                         f"`export {TIMEOUT_ENV}=120`).")
+    return value
+
+
+def _search_dirs(root: str | os.PathLike | None) -> list[Path]:
+    if root is not None:
+        dirs = [Path(root).expanduser()]
+    elif os.environ.get(DATA_ENV):
+        dirs = [Path(os.environ[DATA_ENV]).expanduser()]
+    else:
+        dirs = [user_cache_dir(), SYSTEM_DIR]
     # torchvision keeps its files under <root>/FashionMNIST/raw; accept that layout too.
     return [d for base in dirs for d in (base, base / "FashionMNIST" / "raw")]
 
@@ -96,9 +124,14 @@ def _complete_dir(directories: Sequence[Path]) -> Path | None:
     return None
 
 
-def _not_found_message(searched: Sequence[Path], download_error: str | None) -> str:
+def _not_found_message(searched: Sequence[Path], download_error: str | None, asked: str | None = None) -> str:
     places = "\n".join(f"  - {d}" for d in searched)
     why = f"\nThe download failed: {download_error}" if download_error else ""
+    if asked:
+        undo = "drop root=" if asked.startswith("root=") else f"unset {DATA_ENV}"
+        return (f"Fashion-MNIST is not in the folder you asked for ({asked}). Searched:\n{places}{why}\n"
+                f"Copy the four IDX files (.gz or not) there, connect to the internet to download them into it, or "
+                f"{undo} to let coursekit look in its usual places.")
     return (
         "Fashion-MNIST was not found. Searched:\n"
         f"{places}{why}\n"
@@ -111,32 +144,51 @@ def _not_found_message(searched: Sequence[Path], download_error: str | None) -> 
     )
 
 
-def download_fashion_mnist(target: Path) -> None:
-    """Download the four files into ``target`` through torchvision, which checks their MD5."""
+def download_fashion_mnist(target: Path, timeout: float | None = None) -> None:
+    """Download the four files into ``target`` through torchvision, which checks their MD5.
+
+    torchvision's download waits forever for a server that accepts and never
+    answers; here every socket operation gives up after ``timeout`` seconds
+    (default :func:`download_timeout`).
+    """
     from torchvision.datasets import FashionMNIST
 
-    FashionMNIST(str(target), train=True, download=True)
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout if timeout is not None else download_timeout())
+    try:
+        FashionMNIST(str(target), train=True, download=True)
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = True) -> Path:
     """Return the folder that holds the four Fashion-MNIST files, downloading if needed.
 
-    Raises :class:`DatasetNotFoundError` listing every place searched and the
-    three ways to get the data when nothing is found and the download fails.
+    With ``root`` (or ``$COURSEKIT_DATA``) only that folder is used, and a
+    download goes into it. Raises :class:`DatasetNotFoundError` listing every
+    place searched and the ways to get the data when nothing is found and the
+    download fails.
     """
-    searched = _search_dirs(root)
+    asked, searched = _asked(root), _search_dirs(root)
+    if asked and searched[0].exists() and not searched[0].is_dir():
+        raise DatasetNotFoundError(f"{asked} is a file, not a folder: point it at the folder that holds the four "
+                                   "Fashion-MNIST files.")
     found = _complete_dir(searched)
     if found is not None:
         return found
     if not download:
-        raise DatasetNotFoundError(_not_found_message(searched, "downloading was turned off"))
+        raise DatasetNotFoundError(_not_found_message(searched, "downloading was turned off", asked))
+    timeout = download_timeout()
     try:
-        download_fashion_mnist(user_cache_dir())
+        download_fashion_mnist(searched[0] if asked else user_cache_dir(), timeout)
     except Exception as error:  # urllib, socket and torchvision errors all mean the same here
-        raise DatasetNotFoundError(_not_found_message(searched, f"{type(error).__name__}: {error}")) from error
+        reason = f"{type(error).__name__}: {error}"
+        if isinstance(error, TimeoutError) or "timed out" in str(error):
+            reason += f" (no answer within {timeout:g} s; set {TIMEOUT_ENV} to wait longer)"
+        raise DatasetNotFoundError(_not_found_message(searched, reason, asked)) from error
     found = _complete_dir(_search_dirs(root))
     if found is None:
-        raise DatasetNotFoundError(_not_found_message(searched, "the download left no complete copy"))
+        raise DatasetNotFoundError(_not_found_message(searched, "the download left no complete copy", asked))
     return found
 
 
@@ -145,6 +197,9 @@ def _read_verified(path: Path, name: str) -> bytes:
     try:
         with opener(path, "rb") as f:
             data = f.read()
+    except PermissionError as error:
+        raise PermissionError(f"cannot read {path}: {error.strerror or 'permission denied'}; make it readable "
+                              f"(chmod a+r {path}) or set {DATA_ENV} to a copy you can read.") from None
     except (OSError, EOFError) as error:
         raise CorruptFileError(
             f"{path} is not a readable {'gzip ' if path.suffix == '.gz' else ''}file ({error}). "
@@ -242,7 +297,7 @@ class DeviceLoader:
         seed: int = 0,
         device: torch.device | str | None = None,
     ) -> None:
-        self.device = torch.device(device) if device is not None else try_gpu()
+        self.device = check_device(device)
         self.images = images.to(self.device)
         self.labels = labels.to(self.device)
         self.batch_size = batch_size
@@ -256,6 +311,11 @@ class DeviceLoader:
     @property
     def num_examples(self) -> int:
         return len(self.labels)
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """``(H, W)`` of the batches' images."""
+        return self.resize or tuple(self.images.shape[-2:])
 
     def __len__(self) -> int:
         if self.drop_last:
@@ -314,7 +374,7 @@ class DeviceLoader:
             yield self._batch(index)
 
     def __repr__(self) -> str:
-        size = "x".join(map(str, self.resize or self.images.shape[-2:]))
+        size = "x".join(map(str, self.image_size))
         return (
             f"DeviceLoader({self.num_examples} images at {size}, batch_size={self.batch_size}, "
             f"{len(self)} batches, shuffle={self.shuffle}, device={self.device})"
@@ -396,7 +456,7 @@ def load_fashion_mnist_classes(
     if (not classes or len(set(classes)) != len(classes)
             or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < 10 for c in classes)):
         raise ValueError(f"classes must be distinct ints from 0 to 9, got {classes!r}.")
-    batch_size = _check_count(batch_size, "batch_size", 60_000)
+    batch_size = _check_count(batch_size, "batch_size", TRAIN_IMAGES)
     options = dict(resize=_check_resize(resize), normalize=normalize, seed=seed, device=device)
     relabel = torch.full((10,), -1, dtype=torch.int64)
     relabel[torch.tensor(classes)] = torch.arange(len(classes))

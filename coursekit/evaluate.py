@@ -11,6 +11,8 @@ import contextlib
 import torch
 from torch import nn
 
+from .config import check_device
+
 PRECISIONS = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -34,7 +36,7 @@ def evaluation_mode(net: nn.Module):
 
 def _device_of(net: nn.Module, device: torch.device | str | None) -> torch.device:
     if device is not None:
-        return torch.device(device)
+        return check_device(device)
     first = next(iter(net.parameters()), None)
     return first.device if first is not None else torch.device("cpu")
 

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from .config import PROFILES, get_profile, seed_everything
-from .data import MAX_RESIZE, load_data_fashion_mnist, load_fashion_mnist_classes, load_fashion_mnist_validation
+from .data import MAX_RESIZE, TEST_IMAGES, TRAIN_IMAGES, load_data_fashion_mnist, load_fashion_mnist_classes, load_fashion_mnist_validation
 from .models import MODELS, get_model
 from .train import TrainOptions
 
@@ -95,6 +95,12 @@ class Recipe:
             if not _positive_int_or_none(getattr(self, name)):
                 raise ValueError(f"recipe {self.name!r}: {name} must be None or a positive int, "
                                  f"got {getattr(self, name)!r}.")
+        if (self.n_train or 0) > TRAIN_IMAGES or (self.n_test or 0) > (TRAIN_IMAGES if self.validation else TEST_IMAGES):
+            raise ValueError(f"recipe {self.name!r}: Fashion-MNIST has {TRAIN_IMAGES:,} training and {TEST_IMAGES:,} "
+                             f"test images; got n_train={self.n_train!r}, n_test={self.n_test!r}.")
+        if self.n_train is not None and self.batch_size > self.n_train:
+            raise ValueError(f"recipe {self.name!r}: a batch of {self.batch_size} is more than the {self.n_train} "
+                             "training images; lower batch_size or raise n_train.")
         if self.validation and (self.n_train is None or self.n_test is None or self.classes is not None):
             raise ValueError(f"recipe {self.name!r}: a validation split needs n_train and n_test, and all classes.")
         if self.resize is not None and not (_positive_int_or_none(self.resize) and self.resize <= MAX_RESIZE):

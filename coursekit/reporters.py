@@ -39,6 +39,7 @@ class Run:
     history: History
     checkpoint: str | None = None
     fast_path: FastPath | None = None  # what precision="auto" measured
+    saved_epochs: int = 0  # epochs in the checkpoint file (fewer than the history's if a save was interrupted)
 
 
 class Reporter:
@@ -140,8 +141,9 @@ class FinalLine(Reporter):
             print(f"Resuming from {run.checkpoint} after epoch {run.first_epoch}.", flush=True)
 
     def on_interrupt(self, run: Run, epoch: int, batch: int) -> None:
+        saved = f"; {run.checkpoint} holds {run.saved_epochs} of them" if run.checkpoint else ""
         print(f"Interrupted in epoch {epoch + 1}, batch {batch}: returning the {len(run.history)} finished "
-              "epoch(s).", flush=True)
+              f"epoch(s){saved}.", flush=True)
 
     def on_end(self, run: Run) -> None:
         if len(run.history):

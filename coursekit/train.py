@@ -28,11 +28,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .config import seed_everything, try_gpu
+from .checkpoint import (CheckpointError, check_resume, check_writable, checkpoint_info, load_checkpoint, run_settings,
+                         save_checkpoint)
+from .config import check_device, seed_everything
 from .evaluate import PRECISIONS, autocast, count_correct
 from .fast_path import FastPath, check_precision, choose_fast_path
 from .history import History
+from .inspect.probe import check_module
 from .reporters import Reporter, Run, default_reporters
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
@@ -40,10 +42,14 @@ SCHEDULES = ("cosine", "onecycle")
 INITS = ("xavier", "kaiming")
 # Host reads of the metrics (and redraws of a live figure) per epoch.
 _SYNCS_PER_EPOCH = 4
+# A finite loss this many times the first batch's (or 1, if that was smaller) means training has diverged:
+# cross-entropy starts near ln(classes) and a run that learns never goes that far up.
+DIVERGED_FACTOR = 100
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite. ``.history`` holds the finished epochs."""
+    """The loss became NaN, infinite, or :data:`DIVERGED_FACTOR` times its first value. ``.history`` holds the
+    finished epochs."""
 
     def __init__(self, message: str, history: History) -> None:
         super().__init__(message)
@@ -150,6 +156,9 @@ def init_weights(net: nn.Module, example: torch.Tensor | None = None, method: st
     Kaiming (He) normal init, fan-in, keeps the activations' variance through
     ReLU layers, where Xavier's halves it at every layer; deep ReLU nets
     without BatchNorm (NiN, plain VGG) may need it to start learning.
+    Biases are drawn again too (from PyTorch's default range with Xavier,
+    zeros with Kaiming), so that after seeding the whole network depends on
+    the seed alone, not on how it was built.
     Lazy modules have no weights until they see data; pass ``example`` (one
     batch) and they are materialised with a forward pass first, instead of
     being silently skipped.
@@ -165,6 +174,9 @@ def init_weights(net: nn.Module, example: torch.Tensor | None = None, method: st
         if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
             if method == "xavier":
                 nn.init.xavier_uniform_(module.weight)
+                if module.bias is not None:
+                    bound = 1 / math.sqrt(module.weight[0].numel())  # nn.Linear's and nn.Conv2d's own default
+                    nn.init.uniform_(module.bias, -bound, bound)
             else:
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
                 if module.bias is not None:
@@ -240,6 +252,33 @@ def _fast_path(net: nn.Module, train_iter, options: TrainOptions, device: torch.
     return chosen
 
 
+def _check_first_batch(net: nn.Module, X, y) -> None:
+    """Turn the usual mismatches between data and network into advice, before the first step."""
+    if not (isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)):
+        raise TypeError(f"train_iter must yield (X, y) pairs of tensors, got ({type(X).__name__}, "
+                        f"{type(y).__name__}).")
+    if not X.is_floating_point():
+        raise TypeError(f"the images are {X.dtype}, not floating point: convert them, e.g. X.float() / 255 "
+                        "(load_data_fashion_mnist does).")
+    dtypes = {p.dtype for p in net.parameters() if p.is_floating_point()}
+    if dtypes and X.dtype not in dtypes:
+        raise TypeError(f"the network's parameters are {', '.join(map(str, sorted(dtypes, key=str)))} but the images "
+                        f"are {X.dtype}: use one dtype for both, e.g. net.float() for the course's float32 images.")
+    if y.dtype not in (torch.int64, torch.int32, torch.uint8, torch.int16, torch.int8):
+        raise TypeError(f"the labels are {y.dtype}: cross-entropy wants class indices (integers, e.g. y.long()).")
+
+
+def _check_outputs(y_hat: torch.Tensor, y: torch.Tensor) -> None:
+    if y_hat.ndim != 2:
+        raise ValueError(f"the network's output has shape {tuple(y_hat.shape)}; cross-entropy wants one row of "
+                         "class scores per image, (batch, classes): end the network with nn.Flatten() and a Linear.")
+    low, high = int(y.min()), int(y.max())  # one sync, on the first batch only
+    if low < 0 or high >= y_hat.shape[1]:
+        raise ValueError(f"the network gives {y_hat.shape[1]} scores per image, but the labels run from {low} to "
+                         f"{high}: build it with at least {high + 1} outputs (the last layer's out_features), or "
+                         "relabel the data 0..classes-1.")
+
+
 def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: torch.device | str | None = None,
         reporters: list[Reporter] | None = None) -> History:
     """Train ``net`` with cross-entropy as ``options`` say; return its :class:`History`.
@@ -253,22 +292,42 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
             a bar in Jupyter, a bar and a line per epoch elsewhere); ``[]`` trains silently.
 
     Ctrl-C stops training and returns the history of the finished epochs
-    (``history.interrupted`` is True). A NaN or infinite loss raises
-    :class:`TrainingDiverged`, whose ``.history`` keeps the finished epochs.
+    (``history.interrupted`` is True). A loss that becomes NaN, infinite or
+    :data:`DIVERGED_FACTOR` times its first value raises
+    :class:`TrainingDiverged`, and a checkpoint that cannot be written
+    :class:`~coursekit.checkpoint.CheckpointError`; both keep the finished
+    epochs in ``.history``. The checkpoint's folder is tried before training,
+    and a resumed checkpoint must come from the same run (model, options and
+    data sizes), else ``ValueError`` says what differs.
 
     Under ``torchrun --nproc_per_node=N`` every process runs this same call:
     the model is wrapped in ``DistributedDataParallel``, each process takes
     its share of every batch (so the global batch stays the loader's batch
     size), metrics are summed over processes, and only rank 0 reports and saves.
     """
+    check_module(net, "fit")
     if not isinstance(options, TrainOptions):
         raise TypeError(f"options must be a TrainOptions (e.g. recipe.options()), got {type(options).__name__}.")
-    device = torch.device(device) if device is not None else try_gpu()
+    device = check_device(device)
     if options.compile:
         check_compilable(device)
+    if not hasattr(train_iter, "__len__"):
+        raise TypeError(f"train_iter must know its length (a DataLoader, a DeviceLoader or a list of batches), "
+                        f"got {type(train_iter).__name__}.")
+    if hasattr(test_iter, "__len__") and len(test_iter) == 0:
+        raise ValueError("test_iter yields no batch: the test accuracy would mean nothing; give it some images.")
     rank, world_size = _distributed()
     if reporters is None:
         reporters = default_reporters() if rank == 0 else []
+    checkpoint, recorded = options.checkpoint, {}
+    if checkpoint is not None:
+        if rank == 0:
+            check_writable(checkpoint)  # before any training is spent on a run that could not be saved
+        if options.resume and Path(checkpoint).is_file():
+            recorded = checkpoint_info(checkpoint)
+            # A resumed run keeps the precision and layout it started with rather than measuring again.
+            options = options.replace(**{name: recorded[name] for name in ("precision", "channels_last")
+                                         if getattr(options, name) == "auto" and name in recorded})
     # Measured before seeding, so that a run chosen this way is the run an explicit choice would give.
     fast_path = _fast_path(net, train_iter, options, device, world_size)
     precision, channels_last = (fast_path.precision, fast_path.channels_last) if fast_path else (
@@ -282,6 +341,9 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     net.to(memory_format=memory_format)
 
+    settings = run_settings(net, train_iter, test_iter, options.to_dict(), precision, channels_last)
+    if recorded:
+        check_resume(checkpoint, recorded, settings)
     opt = _make_optimizer(net, options)
     train_iter = _shard(train_iter, rank, world_size, drop_last=True)
     test_iter = _shard(test_iter, rank, world_size, drop_last=False)
@@ -292,13 +354,14 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
     scheduler = _make_schedule(opt, options, options.num_epochs * num_batches)
     history = History(device=str(device), precision=precision or "fp32", channels_last=channels_last,
                       fast_path=fast_path.to_dict() if fast_path else None)
-    checkpoint = options.checkpoint
     if options.resume and Path(checkpoint).is_file():
         history = load_checkpoint(checkpoint, net, opt, scheduler, restore_rng=True) or history
-        if hasattr(train_iter, "epoch"):
-            train_iter.epoch = len(history)  # the same shuffles as the uninterrupted run
+    if hasattr(train_iter, "epoch") and options.seed is not None:
+        # A seeded run shuffles as epoch 0, 1... whatever the loader served before: the same run twice is the
+        # same run, and a resumed one continues the uninterrupted one's shuffles.
+        train_iter.epoch = len(history)
     run = Run(options.num_epochs, num_batches, len(history), str(device), history,
-              str(checkpoint) if checkpoint is not None else None, fast_path)
+              str(checkpoint) if checkpoint is not None else None, fast_path, saved_epochs=len(history))
     model = net
     if world_size > 1:
         model = nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
@@ -308,6 +371,7 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
     loss_fn = nn.CrossEntropyLoss()
     sync_every = max(1, math.ceil(num_batches / _SYNCS_PER_EPOCH))
     no_bad_batch = torch.iinfo(torch.int64).max
+    first_loss = peak = None  # on the device: reading them would cost a sync per batch
 
     for reporter in reporters:
         reporter.on_start(run)
@@ -320,11 +384,17 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
             sums = torch.zeros(2, dtype=torch.float64, device=device)  # loss * n, correct
             count = 0  # examples seen by this process: known on the host, no sync needed
             first_bad = torch.full((), no_bad_batch, dtype=torch.int64, device=device)
+            i = -1
             for i, (X, y) in enumerate(train_iter):
+                metrics = None
+                if first_loss is None:
+                    _check_first_batch(net, X, y)
                 X = X.to(device, non_blocking=True).contiguous(memory_format=memory_format)
                 y = y.to(device, non_blocking=True)
                 with autocast(device, precision):
                     y_hat = model(X)
+                    if first_loss is None:
+                        _check_outputs(y_hat, y)
                     loss = loss_fn(y_hat, y)
                 opt.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
@@ -332,36 +402,45 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
                 scaler.update()
                 if scheduler is not None:
                     scheduler.step()
-                loss = loss.detach()
-                first_bad = torch.where(torch.isfinite(loss), first_bad, torch.clamp(first_bad, max=i))
+                loss = loss.detach().float()
+                if first_loss is None:
+                    first_loss, peak = loss.clone(), loss.clone()
+                peak = torch.maximum(peak, loss)
+                ok = torch.isfinite(loss) & (loss <= DIVERGED_FACTOR * torch.clamp(first_loss, min=1.0))
+                first_bad = torch.where(ok, first_bad, torch.clamp(first_bad, max=i))
                 sums += torch.stack([loss.double() * y.numel(), (y_hat.argmax(dim=1) == y).sum().double()])
                 count += y.numel()
-                metrics = None
                 if (i + 1) % sync_every == 0 or i + 1 == num_batches:
                     totals = _all_reduce(torch.cat([sums, sums.new_tensor([count])]))
                     bad = _all_reduce(first_bad.clone(), torch.distributed.ReduceOp.MIN if world_size > 1 else None)
                     bad = bad.item()  # the sync point
                     if bad != no_bad_batch:
-                        raise TrainingDiverged(
-                            f"The loss became NaN or infinite in epoch {epoch + 1}, batch {bad + 1}: "
-                            f"training diverged. Try a smaller learning rate (lr={options.lr} now, e.g. "
-                            f"lr={options.lr / 10:g}). The {len(history)} finished epoch(s) are in this error's "
-                            ".history.",
-                            history,
-                        )
+                        raise TrainingDiverged(_diverged_message(first_loss.item(), peak.item(), epoch, bad,
+                                                                 options.lr, len(history)), history)
                     loss_sum, correct, seen = totals.tolist()
                     metrics = {"train loss": loss_sum / seen, "train acc": correct / seen}
                 for reporter in reporters:
                     reporter.on_batch(run, epoch, i + 1, metrics)
+            if i + 1 < num_batches:
+                raise ValueError(f"train_iter yielded {i + 1} of its {num_batches} batches in epoch {epoch + 1}: an "
+                                 "iterator that can be read only once? Pass a list of batches or a DataLoader.")
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             train_seconds = time.perf_counter() - epoch_start
             correct, total = _all_reduce(count_correct(net, test_iter, device, precision, memory_format)).tolist()
+            if total == 0:
+                raise ValueError("test_iter yielded no example: the test accuracy would mean nothing; give it some "
+                                 "images.")
             history.append(train_loss=metrics["train loss"], train_acc=metrics["train acc"],
-                           test_acc=correct / max(total, 1), train_seconds=train_seconds, examples=int(seen),
+                           test_acc=correct / total, train_seconds=train_seconds, examples=int(seen),
                            seconds=time.perf_counter() - epoch_start)
             if checkpoint is not None and rank == 0:
-                save_checkpoint(checkpoint, net, opt, history, scheduler)
+                try:
+                    save_checkpoint(checkpoint, net, opt, history, scheduler, settings)
+                except CheckpointError as error:
+                    raise CheckpointError(f"{error} {len(history)} epoch(s) trained, {run.saved_epochs} of them in "
+                                          "the checkpoint; all are in this error's .history.", history) from error
+                run.saved_epochs = len(history)
             for reporter in reporters:
                 reporter.on_epoch(run, epoch)
     except KeyboardInterrupt:
@@ -375,6 +454,13 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
         for reporter in reporters:
             reporter.on_end(run)
     return history
+
+
+def _diverged_message(first: float, peak: float, epoch: int, batch: int, lr: float, done: int) -> str:
+    what = ("became NaN or infinite" if not math.isfinite(peak) else
+            f"grew from {first:.3g} to {peak:.3g}, more than {DIVERGED_FACTOR} times its first value,")
+    return (f"The loss {what} in epoch {epoch + 1}, batch {batch + 1}: training diverged. Try a smaller learning "
+            f"rate (lr={lr:g} now, e.g. lr={lr / 10:g}). The {done} finished epoch(s) are in this error's .history.")
 
 
 def train_ch6(

@@ -65,5 +65,54 @@ def test_checkpoints_load_weights_only(tmp_path):
     # A pickle with arbitrary objects is refused: loading a checkpoint never runs code.
     path = tmp_path / "evil.pt"
     torch.save({"model": {}, "payload": NotData()}, path)
-    with pytest.raises(ValueError, match="not a readable coursekit checkpoint"):
+    with pytest.raises(ValueError, match="holds pickled Python objects"):
         ck.load_checkpoint(path, small_lenet())
+
+
+def test_a_whole_pickled_model_gets_its_own_advice_without_terminal_codes(tmp_path):
+    path = tmp_path / "whole.pt"
+    torch.save(small_lenet(), path)
+    with pytest.raises(ValueError) as info:
+        ck.load_checkpoint(path, small_lenet())
+    message = str(info.value)
+    assert "holds pickled Python objects (such as a whole model saved with torch.save(net))" in message
+    assert "weights_only=False" in message and "elete" not in message and "\x1b" not in message
+
+
+def test_an_unreadable_checkpoint_is_not_called_damaged(tmp_path, monkeypatch):
+    path = tmp_path / "run.pt"
+    ck.save_checkpoint(path, small_lenet())
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(torch, "load", denied)
+    with pytest.raises(PermissionError, match=r"cannot read the checkpoint .*run.pt: Permission denied; make it "
+                                              r"readable \(chmod u\+r"):
+        ck.load_checkpoint(path, small_lenet())
+
+
+def test_a_failed_save_leaves_the_previous_checkpoint_and_no_partial_file(tmp_path, monkeypatch):
+    path = tmp_path / "run.pt"
+    ck.save_checkpoint(path, small_lenet())
+    before = path.read_bytes()
+
+    def full_disk(obj, f, *args, **kwargs):
+        open(f, "wb").write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(ck.checkpoint.CheckpointError, match="could not write the checkpoint .*No space left on device"):
+        ck.save_checkpoint(path, small_lenet())
+    assert path.read_bytes() == before and not path.with_name("run.pt.tmp").exists()
+
+
+def test_the_checkpoint_records_its_run(tmp_path, fashion_root):
+    train_iter, test_iter = ck.load_data_fashion_mnist(100, root=fashion_root, device="cpu", n_train=300, n_test=100)
+    path = tmp_path / "run.pt"
+    ck.train_ch6(ck.models.lenet(), train_iter, test_iter, 1, 0.3, "cpu", momentum=0.5, checkpoint=path, verbose=False)
+    info = ck.checkpoint.checkpoint_info(path)
+    assert info["model"] == "lenet" and info["architecture"].startswith("Sequential-")
+    assert (info["lr"], info["momentum"], info["optimizer"], info["num_epochs"]) == (0.3, 0.5, "sgd", 1)
+    assert (info["batch_size"], info["n_train"], info["n_test"], info["image_size"]) == (100, 300, 100, [28, 28])
+    assert info["epochs"] == 1

@@ -108,9 +108,10 @@ def test_ctrl_c_then_resume_ends_where_an_uninterrupted_run_would(tmp_path, fash
     saved = json.loads((out / "history.json").read_text())
     assert len(saved["train_loss"]) == 1  # the finished epoch is kept
 
-    # The printed command continues the same run: same profile, same overrides.
+    # The printed command continues the same run: the checkpoint keeps its settings.
     hint = stderr.strip().splitlines()[-1].split()
-    assert hint[:2] == ["coursekit", "train"] and hint[-1] == "--resume" and "--profile" in hint
+    assert hint == ["coursekit", "train", "lenet_modern", "--out", str(out), "--resume"]
+    assert "1 finished epoch(s) are saved" in stderr
     resumed = run(*hint[1:])
     assert resumed.returncode == 0, resumed.stderr
     assert "Resuming from" in resumed.stdout
@@ -130,3 +131,146 @@ def test_compile_without_a_compiler_is_one_line(tmp_path, fashion_root, monkeypa
     assert code == 2
     assert err.startswith("coursekit: error: --compile: compile=True on the CPU needs a C++ compiler")
     assert err.count("\n") == 1
+
+
+def one_line(argv, capsys, monkeypatch=None, **env):
+    """Run the command in this process; return its exit code and what it printed on stderr."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        code = main(argv)
+    except SystemExit as exit:  # argparse's own errors: usage, then one error line
+        code = exit.code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err.strip().splitlines()[-1] if err.strip() else ""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--resize", "-5"], "argument --resize: must be at least 1, got -5"),
+    (["--resize", "0"], "argument --resize: must be at least 1, got 0"),
+    (["--resize", "1100"], "resize must be None or an int from 1 to 1024, got 1100"),
+    (["--resize", "100000"], "resize must be None or an int from 1 to 1024, got 100000"),
+    (["--batch-size", "-1"], "argument --batch-size: must be at least 1, got -1"),
+    (["--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
+    (["--n-train", "100"], "a batch of 128 is more than the 100 training images"),
+    (["--n-train", "1e9"], "argument --n-train: expected a whole number, got '1e9'"),
+    (["--n-train", "1000000000"], "Fashion-MNIST has 60,000 training and 10,000 test images"),
+    (["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+    (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
+    (["--lr", "0"], "argument --lr: must be a positive number, got 0"),
+    (["--lr", "nan"], "argument --lr: must be a positive number, got nan"),
+    (["--device", "tpu"], "--device: 'tpu' is not a device PyTorch knows"),
+    (["--device", "cuda:99"], "--device: device 'cuda:99': this machine has"),
+])
+def test_bad_values_are_one_line_before_any_work(tmp_path, capsys, args, message):
+    code, line = one_line(["train", "lenet", "--profile", "smoke", *args, "--out", str(tmp_path / "run")], capsys)
+    assert code == 2 and message in line, line
+    assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
+def test_an_empty_out_is_refused(capsys):
+    code, line = one_line(["train", "lenet", "--out", ""], capsys)
+    assert code == 2 and "argument --out: an empty folder name" in line
+
+
+def test_a_mac_gpu_elsewhere_is_explained(tmp_path, capsys):
+    import torch
+
+    if torch.backends.mps.is_available():
+        pytest.skip("this machine has Apple's GPU")  # the case under test cannot happen here
+    code, line = one_line(["train", "lenet", "--device", "mps", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "Apple's GPU is not available here" in line
+
+
+def test_a_bogus_profile_is_one_line(tmp_path, capsys, monkeypatch):
+    code, line = one_line(["train", "lenet", "--out", str(tmp_path)], capsys, monkeypatch, COURSEKIT_PROFILE="bogus")
+    assert code == 2 and "COURSEKIT_PROFILE='bogus' is not a profile" in line
+
+
+def test_a_data_folder_that_is_a_file_is_one_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "afile").write_text("x")
+    code, line = one_line(["train", "lenet", "--profile", "smoke", "--out", str(tmp_path / "run")], capsys, monkeypatch,
+                          COURSEKIT_DATA=str(tmp_path / "afile"))
+    assert code == 2 and "is a file, not a folder" in line
+
+
+def test_a_huge_input_is_refused_before_allocating(capsys):
+    code, line = one_line(["info", "lenet", "--input", "3x30000x30000"], capsys)
+    assert code == 2 and "2,700,000,000 values" in line
+
+
+def test_an_out_that_is_a_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    code, line = one_line(["train", "lenet", "--profile", "smoke", "--out", str(tmp_path / "afile")], capsys)
+    assert code == 2 and "cannot write to --out" in line
+
+
+def test_ctrl_c_before_training_is_one_line(tmp_path, capsys, monkeypatch, fashion_root):
+    import coursekit.recipes
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(coursekit.recipes.Recipe, "data", interrupted)
+    code, line = one_line(["train", "lenet", "--profile", "smoke", "--out", str(tmp_path)], capsys)
+    assert (code, line) == (130, "coursekit: interrupted.")
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_history(tmp_path, capsys, monkeypatch, fashion_root):
+    import torch
+
+    import coursekit.checkpoint
+
+    real_save, calls = torch.save, []
+
+    def save(obj, f, *args, **kwargs):
+        calls.append(f)
+        if len(calls) > 1:
+            raise RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 12864 vs 12816")
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(coursekit.checkpoint.torch, "save", save)
+    code, line = one_line(["train", "lenet", "--profile", "smoke", "--epochs", "2", "--n-train", "512",
+                           "--out", str(tmp_path)], capsys)
+    assert code == 2 and "could not write the checkpoint" in line and "1 of them in the checkpoint" in line
+    assert len(json.loads((tmp_path / "history.json").read_text())["train_loss"]) == 2
+    assert not (tmp_path / "checkpoint.pt.tmp").exists()
+
+
+@pytest.fixture
+def one_epoch_run(tmp_path, fashion_root, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "lenet", "--profile", "smoke", "--epochs", "1", "--n-train", "512", "--lr", "0.5",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    return out
+
+
+def test_resume_reuses_the_checkpoints_settings(one_epoch_run, capsys):
+    from coursekit.recipes import recipe
+
+    assert main(["train", "lenet", "--out", str(one_epoch_run), "--resume", "--dry-run"]) == 0
+    expected = recipe("lenet", "smoke").replace(num_epochs=1, n_train=512, lr=0.5)
+    assert capsys.readouterr().out.strip() == str(expected).replace("smoke", expected.profile)
+    assert main(["train", "lenet", "--out", str(one_epoch_run), "--resume", "--epochs", "2"]) == 0
+    assert len(json.loads((one_epoch_run / "history.json").read_text())["train_loss"]) == 2
+
+
+@pytest.mark.parametrize("flags, differs", [
+    (["--batch-size", "64"], "batch_size 128 there, 64 now"),
+    (["--lr", "0.1"], "lr 0.5 there, 0.1 now"),
+    (["--n-train", "1024"], "n_train 512 there, 1024 now"),
+    (["--resize", "32"], "resize None there, 32 now"),
+    (["--seed", "1"], "seed 0 there, 1 now"),
+    (["--profile", "laptop"], "lr 0.5 there, 0.1 now"),
+])
+def test_resume_refuses_flags_that_make_another_run(one_epoch_run, capsys, flags, differs):
+    code, line = one_line(["train", "lenet", "--out", str(one_epoch_run), "--resume", *flags], capsys)
+    assert code == 2 and "holds 1 epoch(s) of a run with other settings" in line and differs in line, line
+    assert f"coursekit train lenet --out {one_epoch_run} --resume" in line
+
+
+def test_resume_refuses_another_models_checkpoint(one_epoch_run, capsys):
+    code, line = one_line(["train", "lenet_modern", "--out", str(one_epoch_run), "--resume"], capsys)
+    assert code == 2 and "holds a run of lenet, not lenet_modern" in line

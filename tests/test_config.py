@@ -90,3 +90,23 @@ def test_seed_everything_makes_every_generator_repeat():
 def test_seed_everything_rejects_nonsense(seed):
     with pytest.raises(ValueError, match="non-negative int"):
         config.seed_everything(seed)
+
+
+@pytest.mark.parametrize("device, message", [
+    ("tpu", "'tpu' is not a device PyTorch knows"),
+    ("cuda:99", "'cuda:99': this machine has"),
+    ("xpu", "coursekit trains on 'cpu', 'cuda' or 'mps'"),
+])
+def test_a_device_this_machine_lacks_is_explained(device, message):
+    with pytest.raises(ValueError, match=message) as info:
+        config.check_device(device)
+    assert f"coursekit.try_gpu() picks the best device this machine has ({config.try_gpu()})" in str(info.value) or \
+        "coursekit.try_gpu() for the best one here" in str(info.value)
+
+
+def test_check_device_passes_what_exists():
+    assert config.check_device("cpu") == torch.device("cpu")
+    assert config.check_device(None) == config.try_gpu()
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            config.check_device("cuda")

@@ -36,7 +36,7 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
     data.forget_loaded_data()
 
-    def offline(target):
+    def offline(target, timeout=None):
         raise OSError("[Errno -3] Temporary failure in name resolution")
 
     monkeypatch.setattr(data, "download_fashion_mnist", offline)
@@ -48,9 +48,9 @@ def isolated(monkeypatch, tmp_path):
 
 def test_no_data_and_no_network_explains_every_way_out(isolated):
     with pytest.raises(DatasetNotFoundError) as info:
-        find_fashion_mnist(root=isolated / "mine")
+        find_fashion_mnist()
     message = str(info.value)
-    for place in [isolated / "mine", isolated / "cache" / "coursekit", isolated / "system"]:
+    for place in [isolated / "cache" / "coursekit", isolated / "system"]:
         assert str(place) in message
     assert "name resolution" in message  # why the download failed
     assert "apt-get install dataset-fashion-mnist" in message
@@ -82,7 +82,7 @@ def test_torchvision_layout_is_found(isolated, fashion_root):
 def test_download_goes_to_the_user_cache(isolated, fashion_root, monkeypatch):
     calls = []
 
-    def fake_download(target):
+    def fake_download(target, timeout=None):
         calls.append(target)
         link_copy(fashion_root, target / "FashionMNIST" / "raw")
 
@@ -93,7 +93,7 @@ def test_download_goes_to_the_user_cache(isolated, fashion_root, monkeypatch):
 
 
 def test_download_false_never_downloads(isolated, monkeypatch):
-    monkeypatch.setattr(data, "download_fashion_mnist", lambda target: pytest.fail("must not download"))
+    monkeypatch.setattr(data, "download_fashion_mnist", lambda target, timeout=None: pytest.fail("must not download"))
     with pytest.raises(DatasetNotFoundError, match="downloading was turned off"):
         find_fashion_mnist(download=False)
 
@@ -286,3 +286,71 @@ def test_validation_split_is_disjoint_and_from_the_training_set(fashion_root):
         load_fashion_mnist_validation(50, 59_000, 2_000, root=fashion_root, device="cpu")
     with pytest.raises(ValueError, match="n_valid must be an int from 1 to"):
         load_fashion_mnist_validation(50, 100, 0, root=fashion_root, device="cpu")
+
+
+@pytest.mark.parametrize("how", ["root", "env"])
+def test_a_folder_the_user_named_is_used_or_refused_never_skipped(isolated, fashion_root, monkeypatch, how):
+    link_copy(fashion_root, isolated / "system")  # another copy exists, and must not be picked silently
+    empty = isolated / "mine"
+    empty.mkdir()
+    if how == "env":
+        monkeypatch.setenv(data.DATA_ENV, str(empty))
+    downloads = []
+    monkeypatch.setattr(data, "download_fashion_mnist", lambda target, timeout=None: downloads.append(target))
+    with pytest.raises(DatasetNotFoundError) as info:
+        find_fashion_mnist(root=empty if how == "root" else None)
+    message = str(info.value)
+    assert "not in the folder you asked for" in message and str(empty) in message
+    assert str(isolated / "system") not in message
+    assert ("drop root=" if how == "root" else "unset COURSEKIT_DATA") in message
+    assert downloads == [empty]  # the download goes where the user asked
+
+
+def test_a_data_folder_that_is_a_file_is_refused(isolated, monkeypatch):
+    (isolated / "afile").write_text("x")
+    monkeypatch.setenv(data.DATA_ENV, str(isolated / "afile"))
+    with pytest.raises(DatasetNotFoundError, match="is a file, not a folder"):
+        find_fashion_mnist()
+
+
+def test_a_server_that_never_answers_times_out(tmp_path, monkeypatch):
+    import socket
+
+    from torchvision.datasets import FashionMNIST
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts the connection, never answers
+    monkeypatch.setattr(FashionMNIST, "mirrors", [f"http://127.0.0.1:{silent.getsockname()[1]}/"])
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "data"))
+    monkeypatch.setenv(data.TIMEOUT_ENV, "1")
+    data.forget_loaded_data()
+    try:
+        with pytest.raises(DatasetNotFoundError, match=r"timed out \(no answer within 1 s; set COURSEKIT_DOWNLOAD_TIMEOUT"):
+            find_fashion_mnist()
+    finally:
+        silent.close()
+    assert socket.getdefaulttimeout() is None  # the process's default is left as it was
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "inf"])
+def test_a_nonsense_download_timeout_is_refused(monkeypatch, value):
+    monkeypatch.setenv(data.TIMEOUT_ENV, value)
+    with pytest.raises(ValueError, match="COURSEKIT_DOWNLOAD_TIMEOUT=.* is not a number of seconds above 0"):
+        data.download_timeout()
+
+
+def test_an_unreadable_file_is_not_called_corrupt(fashion_root, monkeypatch):
+    def denied(path, mode="rb"):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(data.gzip, "open", denied)
+    monkeypatch.setattr(data, "open", denied, raising=False)
+    data.forget_loaded_data()
+    try:
+        with pytest.raises(PermissionError) as info:
+            load_data_fashion_mnist(64, root=fashion_root)
+    finally:
+        data.forget_loaded_data()
+    message = str(info.value)
+    assert "cannot read" in message and "chmod a+r" in message and "elete" not in message

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from .diagnose import diagnose_failure
-from .probe import check_initialized, eval_mode, normalize_input_size, output_shape_of, probe_tensor
+from .graph import data_dependent_branch
+from .probe import check_initialized, check_module, eval_mode, normalize_input_size, output_shape_of, probe_tensor
 from .table import Column, Table, format_bytes, shape_str, si
 
 __all__ = ["FlopCount", "FlopRow", "MemoryRow", "MemoryUse", "flops", "memory"]
@@ -50,7 +51,8 @@ class FlopCount(Table[FlopRow]):
     _row_kind = ("layer", "layers")
 
     def __init__(self, total: int, rows: list[FlopRow], by_operator: dict[str, int],
-                 input_size: tuple[int, ...]) -> None:
+                 input_size: tuple[int, ...], note: str | None = None) -> None:
+        self.note = note
         self.flops = total
         self.macs = total // 2
         self.rows = rows
@@ -71,7 +73,8 @@ class FlopCount(Table[FlopRow]):
 
     def _footer(self) -> list[str]:
         return ["Counted by torch.utils.flop_counter: convolutions and matrix products only; "
-                "activations, normalisation, pooling and bias additions are not counted."]
+                "activations, normalisation, pooling and bias additions are not counted.",
+                *([self.note] if self.note else [])]
 
 
 def flops(net: nn.Module, input_size: Any) -> FlopCount:
@@ -84,6 +87,8 @@ def flops(net: nn.Module, input_size: Any) -> FlopCount:
         for the whole batch of ``input_size``.
     """
     from torch.utils.flop_counter import FlopCounterMode
+
+    check_module(net, "flops")
 
     shape = normalize_input_size(input_size, spatial=False)
     counter = FlopCounterMode(display=False)
@@ -110,7 +115,7 @@ def flops(net: nn.Module, input_size: Any) -> FlopCount:
         n = total - covered
         rows.append(FlopRow("(other)", "-", n, n // 2, n / total))
     by_operator = {str(op).replace("aten.", ""): int(n) for op, n in counts.get("Global", {}).items()}
-    return FlopCount(total, rows, by_operator, shape)
+    return FlopCount(total, rows, by_operator, shape, data_dependent_branch(net))
 
 
 
@@ -229,6 +234,8 @@ def memory(net: nn.Module, input_size: Any) -> MemoryUse:
         saying which module created how much.
     """
     from torch.utils._python_dispatch import TorchDispatchMode
+
+    check_module(net, "memory")
 
     check_initialized(net, "memory")
     shape = normalize_input_size(input_size, spatial=False)

@@ -177,6 +177,35 @@ def _reduce_step(g: Geom, kind: str, dims: Any, keepdim: bool, ndim: int) -> Ste
     return Step(Geom(h, w, flat=not keepdim and (ndim - 2 in dims or ndim - 1 in dims)), kind)
 
 
+def _index_touches_spatial(index: Any, ndim: int) -> bool:
+    """Whether ``x[index]`` on an ``ndim``-dimensional map does anything but take all of height and width."""
+    items = list(index) if isinstance(index, tuple) else [index]
+    if Ellipsis in items:
+        cut = items.index(Ellipsis)
+        front, back = items[:cut], items[cut + 1:]
+    else:
+        front, back = items, []
+    def along(dims: list[int], parts: list[Any]) -> bool:
+        return any(d >= ndim - 2 and not (isinstance(p, slice) and p == slice(None)) for d, p in zip(dims, parts))
+    front = [p for p in front if p is not None]  # None adds an axis and indexes none
+    back = [p for p in back if p is not None]
+    return along(list(range(len(front))), front) or along(list(range(ndim - len(back), ndim)), back)
+
+
+def data_dependent_branch(net: nn.Module) -> str | None:
+    """A warning when ``forward`` branches on tensor values (its path depends on the input), else None."""
+    try:
+        with eval_mode(net):
+            fx.symbolic_trace(net)
+    except fx.proxy.TraceError as exc:
+        if "control flow" in str(exc):
+            return ("Note: forward() branches on the input's values (Python if/while on a tensor): this table "
+                    "follows the path this input took; another input may take another.")
+    except Exception:  # untraceable for other reasons: nothing to say about branches
+        pass
+    return None
+
+
 def _shape_step(node: fx.Node, g: Geom, in_node: fx.Node, strict: bool) -> Step | None:
     """view/reshape/permute/indexing: follow the geometry when the layout says how."""
     kind = _func_name(node.target) if node.op == "call_function" else str(node.target)
@@ -207,6 +236,12 @@ def _shape_step(node: fx.Node, g: Geom, in_node: fx.Node, strict: bool) -> Step 
             order = list(range(len(in_shape)))
             order[a], order[b] = order[b], order[a]
         moves_spatial = order[-2:] != [len(in_shape) - 2, len(in_shape) - 1]
+    if node.target is operator.getitem and _index_touches_spatial(node.args[1], len(in_shape)):
+        if not strict:
+            return Step(None, kind, show=False)
+        raise UnsupportedOperationError(
+            "indexing that selects, crops or reorders along the height or width (e.g. x[..., idx]), which "
+            "receptive_field cannot follow")
     if len(in_shape) >= 3 and len(out_shape) >= 3 and out_shape[-2:] == in_shape[-2:] and not moves_spatial:
         return Step(g, kind, show=False)  # only the leading (channel) dimensions move
     if len(out_shape) <= 2 and node.target is not operator.getitem:

@@ -12,14 +12,32 @@ for a network that takes flat vectors (where the instrument allows it).
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["check_initialized", "eval_mode", "is_lazy", "normalize_input_size", "output_shape_of",
+# 2**27 values: 512 MiB of float32, far above any input of the course (64 x 3 x 224 x 224 is 9.6 million).
+MAX_PROBE_VALUES = 2**27
+
+__all__ = ["check_initialized", "check_module", "eval_mode", "is_lazy", "normalize_input_size", "output_shape_of",
            "probe_tensor"]
+
+
+def check_module(net: Any, what: str) -> None:
+    """Raise ``TypeError`` unless ``net`` is an ``nn.Module``; ``what`` names the caller.
+
+    The usual slip is passing the function that builds a model (``lenet``)
+    instead of the model (``lenet()``): the message says so.
+    """
+    if isinstance(net, nn.Module):
+        return
+    name = getattr(net, "__name__", None)
+    if callable(net) and name:
+        raise TypeError(f"{what} needs a model, got the function {name}: call it to build one, {name}().")
+    raise TypeError(f"{what} needs a model (a torch.nn.Module), got {type(net).__name__}.")
 
 
 def normalize_input_size(input_size: Any, *, spatial: bool) -> tuple[int, ...]:
@@ -46,6 +64,12 @@ def normalize_input_size(input_size: Any, *, spatial: bool) -> tuple[int, ...]:
                 f"input_size must contain positive integers, e.g. (1, 1, 28, 28); got {tuple(input_size)!r}."
             )
         dims.append(int(d))
+    if math.prod(dims) > MAX_PROBE_VALUES:
+        raise ValueError(
+            f"input_size {tuple(dims)!r} is {math.prod(dims):,} values ({math.prod(dims) * 4 / 2**30:.1f} GiB as float32), "
+            f"more than the {MAX_PROBE_VALUES:,} an instrument probes with; the course's networks take at most "
+            "(N, 3, 224, 224): use a smaller input."
+        )
     if len(dims) == 3:
         return (1, *dims)
     if len(dims) == 4:

@@ -18,7 +18,7 @@ from torch import fx, nn
 
 from .diagnose import too_small_error
 from .graph import ShapeRecorder, ShrunkToNothing, module_paths, propagate, recorded_shape, row_name, trace
-from .probe import eval_mode, normalize_input_size, probe_tensor
+from .probe import check_module, eval_mode, normalize_input_size, probe_tensor
 from .table import Column, Table, format_hw, format_number, shape_str
 
 __all__ = ["EffectiveReceptiveField", "FieldRow", "ReceptiveField", "effective_receptive_field",
@@ -160,6 +160,7 @@ def receptive_field(net: nn.Module, input_size: Any) -> ReceptiveField:
             (named with its node); nothing is skipped silently.
         RuntimeError: torch.fx cannot trace the network.
     """
+    check_module(net, "receptive_field")
     shape = normalize_input_size(input_size, spatial=True)
     gm = trace(net)
     # The arithmetic alone finds an input that is too small, before any forward pass.
@@ -296,6 +297,7 @@ def effective_receptive_field(net: nn.Module, input_size: Any, layer: str | None
         an :class:`EffectiveReceptiveField` with the array in ``.grad`` and the
         theoretical field in ``.box``; ``.plot()`` draws both.
     """
+    check_module(net, "effective_receptive_field")
     if n_samples < 1 or batch_size < 1:
         raise ValueError("n_samples and batch_size must be positive")
     table = receptive_field(net, input_size)

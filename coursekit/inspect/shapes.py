@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from .diagnose import diagnose_failure
-from .probe import check_initialized, eval_mode, normalize_input_size, output_shape_of, probe_tensor
+from .graph import data_dependent_branch
+from .probe import check_initialized, check_module, eval_mode, normalize_input_size, output_shape_of, probe_tensor
 from .table import Column, Table, shape_str
 
 __all__ = ["LayerShapes", "ParamCount", "ShapeRow", "count_params", "layer_shapes", "summary"]
@@ -63,6 +64,7 @@ def count_params(net: nn.Module) -> ParamCount:
     >>> count_params(nn.Sequential(nn.Conv2d(1, 6, 5), nn.Flatten(), nn.Linear(6 * 24 * 24, 10))).by_type
     {'Conv2d': 156, 'Linear': 34570}
     """
+    check_module(net, "count_params")
     check_initialized(net, "count_params")
     trainable = frozen = 0
     by_type: dict[str, int] = {}
@@ -94,6 +96,8 @@ def summary(net: nn.Module, input_size: Any, **kwargs: Any) -> Any:
     """
     import torchinfo  # imported here: only this function needs it
 
+    check_module(net, "summary")
+
     shape = normalize_input_size(input_size, spatial=False)
     options: dict[str, Any] = dict(
         input_size=shape,
@@ -107,9 +111,13 @@ def summary(net: nn.Module, input_size: Any, **kwargs: Any) -> Any:
     options.update(kwargs)
     try:
         return torchinfo.summary(net, **options)
-    except Exception as exc:  # torchinfo wraps the real error; find the layer at fault
-        diagnose_failure(net, shape, exc)
-        raise
+    except Exception as exc:
+        # torchinfo replaces the real error by "Failed to run torchinfo. See above stack traces": show the real one.
+        cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+        diagnose_failure(net, shape, cause)
+        if cause is exc:
+            raise
+        raise cause from None
 
 
 # ---------------------------------------------------------------------------
@@ -138,11 +146,12 @@ class LayerShapes(Table[ShapeRow]):
     _row_kind = ("layer", "layers")
 
     def __init__(self, rows: list[ShapeRow], input_size: tuple[int, ...], params: ParamCount,
-                 net_name: str) -> None:
+                 net_name: str, note: str | None = None) -> None:
         self.rows = rows
         self.input_size = input_size
         self.params = params
         self.net_name = net_name
+        self.note = note
         self._columns = (
             Column("layer", lambda r: "  " * (r.depth - 1) + r.name),
             Column("type", lambda r: r.type),
@@ -154,7 +163,7 @@ class LayerShapes(Table[ShapeRow]):
         return [f"{self.net_name}, input {shape_str(self.input_size)}"]
 
     def _footer(self) -> list[str]:
-        return [f"Total: {self.params}"]
+        return [f"Total: {self.params}", *([self.note] if self.note else [])]
 
 
 def _module_depth(name: str) -> int:
@@ -181,6 +190,7 @@ def layer_shapes(net: nn.Module, input_size: Any, depth: int | None = None) -> L
         InputTooSmallError: the input is too small for the network; the message
             names the layer that shrinks it to nothing and the smallest size that works.
     """
+    check_module(net, "layer_shapes")
     shape = normalize_input_size(input_size, spatial=False)
     # bool is an int in Python, but depth=True is surely a mistake.
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1):
@@ -222,4 +232,4 @@ def layer_shapes(net: nn.Module, input_size: Any, depth: int | None = None) -> L
         params = 0 if id(module) in seen else sum(p.numel() for p in module.parameters())
         seen.add(id(module))
         rows.append(ShapeRow(name, type(module).__name__, d, out, params, is_leaf))
-    return LayerShapes(rows, shape, count_params(net), type(net).__name__)
+    return LayerShapes(rows, shape, count_params(net), type(net).__name__, data_dependent_branch(net))

@@ -86,7 +86,7 @@ class InputCheck:
 
 def check_input(model: nn.Module, name: str, in_channels: int, *, size: int | None = None,
                 min_size: int | None = None, native_size: int | None = None) -> nn.Module:
-    """Register an :class:`InputCheck` on ``model`` and record ``model.input_size``.
+    """Register an :class:`InputCheck` on ``model`` and record ``model.input_size`` and ``model.model_name``.
 
     ``model.input_size`` is ``(C, H, W)`` of the images the model is meant for
     (``size``, else ``native_size``), ready for ``torchinfo.summary(net,
@@ -103,4 +103,5 @@ def check_input(model: nn.Module, name: str, in_channels: int, *, size: int | No
     model.register_forward_pre_hook(
         InputCheck(name, in_channels, size=size, min_size=min_size, native_size=native))
     model.input_size = (in_channels, native, native)
+    model.model_name = name  # what checkpoints record, so that resuming can refuse another model's weights
     return model

@@ -548,3 +548,34 @@ def test_effective_receptive_field_of_a_chosen_unit() -> None:
     assert erf.support_box() == (0, 11, 0, 11)
     with pytest.raises(ValueError, match="outside"):
         effective_receptive_field(InceptionNet(), (1, 1, 32, 32), layer="inc", unit=(9, 0))
+
+
+class Flip(nn.Module):
+    """Reverses the width between two convolutions with an index gather."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3)
+
+    def forward(self, x):
+        x = self.c1(x)
+        return self.c2(x[..., torch.arange(x.shape[-1] - 1, -1, -1)])
+
+
+def test_an_index_gather_along_the_width_is_refused_not_skipped() -> None:
+    with pytest.raises(UnsupportedOperationError, match="selects, crops or reorders along the height or width"):
+        receptive_field(Flip(), (1, 1, 16, 16))
+
+
+@pytest.mark.parametrize("index", [(slice(None), slice(1, 3)), (slice(None), [1, 2]),
+                                   (Ellipsis, slice(1, 3), slice(None), slice(None))])
+def test_indexing_channels_is_followed(index) -> None:
+    class PickChannels(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c1, self.c2 = nn.Conv2d(1, 4, 3), nn.Conv2d(2, 1, 3)
+
+        def forward(self, x):
+            return self.c2(self.c1(x)[index])
+
+    assert receptive_field(PickChannels(), (1, 1, 16, 16)).rows[-1].rf == (5, 5)

@@ -155,3 +155,10 @@ def test_param_count_is_a_value() -> None:
     assert counts == count_params(d2l_lenet()) and hash(counts) == hash(count_params(d2l_lenet()))
     assert repr(counts) == "ParamCount(total=61706, trainable=61706, frozen=0)"
     assert isinstance(counts, ParamCount) and isinstance(counts.by_type, dict)
+
+
+def test_summary_shows_the_real_error_not_torchinfos_wrapper() -> None:
+    from coursekit.models import lenet
+
+    with pytest.raises(ValueError, match=r"lenet expects input of shape \(N, 1, 28, 28\), got \(1, 3, 28, 28\)"):
+        summary(lenet(), (1, 3, 28, 28))
