@@ -194,6 +194,21 @@ D2L = {
 }
 
 
+# What those runs reached after 10 epochs on a V100 GPU (d2l-zh 2.0.0, PyTorch): train loss, train and test
+# accuracy (on all 10,000 test images) and training examples per second. Model -> (loss, train acc, test acc, /s).
+D2L_RESULTS = {
+    "lenet": (0.469, 0.823, 0.779, 55_297),
+    "alexnet": (0.331, 0.878, 0.883, 3_942),
+    "vgg11_narrow": (0.178, 0.935, 0.920, 2_464),
+    "nin": (0.563, 0.786, 0.790, 3_088),
+    "googlenet": (0.262, 0.900, 0.886, 3_266),
+    "bn_lenet_scratch": (0.273, 0.899, 0.807, 32_294),
+    "bn_lenet": (0.267, 0.902, 0.708, 50_597),
+    "resnet18_d2l": (0.012, 0.997, 0.893, 5_033),
+    "densenet": (0.140, 0.948, 0.885, 5_626),
+}
+
+
 def _d2l(model: str, **changes) -> Recipe:
     """The ``full`` recipe of ``model``: d2l's, with ``changes`` where the course departs from it."""
     lr, batch_size, resize = D2L[model]
@@ -246,7 +261,7 @@ RECIPES: dict[str, dict[str, Recipe]] = {
     # Chapter 05: a quarter of the channels at 64x64.
     "googlenet": _profiles(
         _laptop("googlenet", "googlenet", model_kwargs={"ratio": 4}, resize=64, normalize=True, batch_size=128,
-                n_train=20_000, n_test=2_000, num_epochs=3, **_ADAM),
+                n_train=20_000, n_test=2_000, num_epochs=3, init="kaiming", **_ADAM),
         _d2l("googlenet", normalize=True, init="kaiming"),
         batch_size=64, n_train=256, n_test=128),
     # Chapter 06, which trains plain LeNet on the same recipe for comparison. A cosine schedule on the
@@ -344,4 +359,4 @@ def trainable_models() -> list[str]:
     return [name for name in RECIPES if name in MODELS]
 
 
-__all__ = ["D2L", "RECIPES", "Recipe", "recipe", "trainable_models"]
+__all__ = ["D2L", "D2L_RESULTS", "RECIPES", "Recipe", "recipe", "trainable_models"]

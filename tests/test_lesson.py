@@ -77,3 +77,31 @@ def test_never_predicted_names_empty_columns():
     evaluation = Evaluation(torch.zeros(1), torch.zeros(1), matrix)
     assert evaluation.never_predicted() == [n for i, n in enumerate(ck.get_fashion_mnist_labels(range(10)))
                                             if i not in (0, 3)]
+
+
+def test_versus_d2l_sets_both_budgets_and_results_side_by_side():
+    from coursekit.recipes import D2L_RESULTS
+
+    history = ck.History(device="cpu", precision="bf16")
+    history.append(train_loss=0.412, train_acc=0.851, test_acc=0.809, train_seconds=100.0, examples=15_000,
+                   seconds=110.0)
+    table = ck.lesson.versus_d2l(ck.recipe("alexnet", "laptop"), history)
+    rows = {what: (theirs, ours) for what, theirs, ours in table.rows if what}
+    loss, train_acc, test_acc, speed = D2L_RESULTS["alexnet"]
+    assert rows["test acc"] == (f"{test_acc:.3f}", "0.809")
+    assert rows["train loss"] == (f"{loss:.3f}", "0.412")
+    assert rows["images/s"] == (f"{speed:,} on a V100 GPU", "150 on cpu, bf16")
+    assert rows["budget"] == ("60,000 train, 10,000 test", "15,000 train, 2,000 test")
+    text = str(table)
+    assert "10 epochs, sgd lr 0.01" in text and "3 epochs, sgd lr 0.01, momentum 0.9" in text
+    lines = text.splitlines()
+    assert lines[0].index("d2l (published") == lines[1].index("60,000 train") == lines[-1].index("3,942")  # aligned
+
+
+def test_versus_d2l_refuses_what_d2l_never_ran():
+    history = ck.History()
+    history.append(train_loss=1.0, train_acc=0.5, test_acc=0.5, train_seconds=1.0, examples=10, seconds=1.0)
+    with pytest.raises(ValueError, match="d2l published no run of 'lenet_modern'"):
+        ck.lesson.versus_d2l(ck.recipe("lenet_modern", "laptop"), history)
+    with pytest.raises(ValueError, match="no finished epoch"):
+        ck.lesson.versus_d2l(ck.recipe("lenet", "laptop"), ck.History())

@@ -1,5 +1,6 @@
 """House rules every chapter notebook follows (nbval checks that they run; this checks their shape)."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -73,3 +74,38 @@ def test_predictions_are_shown_by_the_package(notebook):
     # shuffles; ck.lesson.show_predictions and ck.lesson.report take both from one batch.
     for cell in code_cells(notebook):
         assert "guesses = " not in cell.source, cell.source
+
+
+# The chapters that train a network d2l published a run of: each sets its run beside d2l's.
+TRAINING_CHAPTERS = ("01", "02", "03", "04", "05", "06", "07", "08")
+
+
+def markdown_cells(nb):
+    return [c.source for c in nb.cells if c.cell_type == "markdown"]
+
+
+def test_markdown_has_no_control_characters(notebook):
+    for text in markdown_cells(notebook):
+        bad = sorted({f"{ord(ch):#04x}" for ch in text if ord(ch) < 32 and ch not in "\n\t"})
+        assert not bad, f"control characters {bad} (a backslash escape gone wrong?) in:\n{text[:300]}"
+
+
+def test_no_reference_to_notes_the_learner_does_not_have(notebook):
+    for cell in notebook.cells:
+        assert "lecture note" not in cell.source.lower(), f"cite a paper or a d2l section instead:\n{cell.source[:300]}"
+
+
+def test_ends_with_references_to_papers_and_d2l(notebook):
+    last = [c for c in notebook.cells if c.cell_type == "markdown"][-1].source
+    assert last.startswith("## References"), "the last markdown cell is the chapter's references"
+    items = [line for line in last.splitlines() if line.startswith("* ")]
+    assert any(re.search(r"\((19|20)\d\d\)", item) for item in items), "a paper, with its year: " + last
+    assert "Dive into Deep Learning" in last
+
+
+def test_training_chapters_compare_their_run_with_d2l(notebook, request):
+    chapter = Path(request.node.callspec.params["notebook"]).name[:2]
+    calls = [c for c in code_cells(notebook) if "ck.lesson.versus_d2l(" in c.source]
+    if chapter in TRAINING_CHAPTERS:
+        assert calls, "a training chapter ends its training section with ck.lesson.versus_d2l(recipe, history)"
+        assert all(c.outputs for c in calls), "the comparison is stored with the notebook"

@@ -137,8 +137,13 @@ class ReceptiveField(Table[FieldRow]):
     def _footer(self) -> list[str]:
         last = self.rows[-1]
         seen = "the whole input" if last.whole else "a patch of the input"
-        return [f"A unit of the last layer ({last.name}) sees {seen}: "
-                f"{format_number(last.rf[0])}x{format_number(last.rf[1])} pixels (height x width)."]
+        field = f"{format_number(last.rf[0])}x{format_number(last.rf[1])}"
+        height, width = self.input_size[-2:]
+        if last.rf[0] > height or last.rf[1] > width:
+            return [f"A unit of the last layer ({last.name}) sees {seen}: its field is {field} pixels (height x "
+                    f"width), larger than the {height}x{width} image, because the padding adds a frame of zeros "
+                    "around it; the field counts the frame too."]
+        return [f"A unit of the last layer ({last.name}) sees {seen}: {field} pixels (height x width)."]
 
 
 def receptive_field(net: nn.Module, input_size: Any) -> ReceptiveField:
