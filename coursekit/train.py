@@ -451,9 +451,21 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
         # The layout was a speed-up for training; the learner's network goes back to PyTorch's default, which
         # every other tool expects (torch.nn.utils.prune's parameters_to_vector, for one, cannot view it).
         net.to(memory_format=torch.contiguous_format)
-        for reporter in reporters:
-            reporter.on_end(run)
+        _end_all(reporters, run)
     return history
+
+
+def _end_all(reporters: list[Reporter], run: Run) -> None:
+    """Every reporter's ``on_end``, even after one fails (a second Ctrl-C while files are written): a progress
+    bar still closes; the first failure is raised afterwards."""
+    failure = None
+    for reporter in reporters:
+        try:
+            reporter.on_end(run)
+        except BaseException as error:  # noqa: BLE001 - re-raised below, after the others have run
+            failure = failure or error
+    if failure is not None:
+        raise failure
 
 
 def _diverged_message(first: float, peak: float, epoch: int, batch: int, lr: float, done: int) -> str:

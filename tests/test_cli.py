@@ -274,3 +274,22 @@ def test_resume_refuses_flags_that_make_another_run(one_epoch_run, capsys, flags
 def test_resume_refuses_another_models_checkpoint(one_epoch_run, capsys):
     code, line = one_line(["train", "lenet_modern", "--out", str(one_epoch_run), "--resume"], capsys)
     assert code == 2 and "holds a run of lenet, not lenet_modern" in line
+
+
+def test_a_second_ctrl_c_while_the_files_are_written_is_one_line(tmp_path, capsys, monkeypatch, fashion_root):
+    import coursekit.reporters
+
+    def interrupted_again(self, run):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(coursekit.reporters.SaveFiles, "on_end", interrupted_again)
+    code, line = one_line(["train", "lenet", "--profile", "smoke", "--n-train", "512", "--out", str(tmp_path)], capsys)
+    assert code == 130
+    assert line == f"coursekit: interrupted; every finished epoch saved before it is in {tmp_path / 'checkpoint.pt'}."
+    assert ck_epochs(tmp_path / "checkpoint.pt") == 1
+
+
+def ck_epochs(path):
+    from coursekit.checkpoint import checkpoint_info
+
+    return checkpoint_info(path)["epochs"]
