@@ -52,7 +52,7 @@ from coursekit.data import find_fashion_mnist, subset_indices
 DEFAULT_MODELS = ["lenet", "alexnet", "resnet18_d2l"]
 
 
-def _raw_folder(workdir: Path) -> Path:
+def raw_folder(workdir: Path) -> Path:
     """torchvision's FashionMNIST/raw layout, decompressed, where d2l (root='../data') and torchvision look."""
     raw = workdir / "data" / "FashionMNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
@@ -233,7 +233,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if _TORCHVISION_WAYS.intersection(args.ways):
-            _raw_folder(workdir)
+            raw_folder(workdir)
         for name in args.models:
             d2l = ck.recipe(name, "full")
             resize = args.resize or d2l.resize or 28

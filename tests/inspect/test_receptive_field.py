@@ -556,10 +556,11 @@ class Flip(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.c1, self.c2 = nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3)
+        self.register_buffer("reversed_columns", torch.arange(13, -1, -1))  # the 14 columns after c1, for 16x16
 
     def forward(self, x):
         x = self.c1(x)
-        return self.c2(x[..., torch.arange(x.shape[-1] - 1, -1, -1)])
+        return self.c2(x[..., self.reversed_columns])
 
 
 def test_an_index_gather_along_the_width_is_refused_not_skipped() -> None:

@@ -1,9 +1,7 @@
-"""Drop-in for the d2l helpers of the CNN chapters: ``from coursekit import d2l``.
+"""The function API of the d2l helpers (d2l-zh 2.0's ``train_ch6``, d2lzh_pytorch's ``train_ch5``...).
 
-Code written for *Dive into Deep Learning* (``from d2l import torch as d2l``)
-or for the older Chinese edition's ``d2lzh_pytorch`` runs unchanged on top of
-coursekit: the same names, arguments, return values and printed lines, with
-coursekit's device-resident data and fast training loop underneath.
+The same names, arguments, return values and printed lines as the books,
+with coursekit's device-resident data and fast training loop underneath.
 
 Where the books disagree, both call shapes are accepted:
 
@@ -23,13 +21,13 @@ import torch.nn.functional as F
 from matplotlib import pyplot as plt
 from torch import nn
 
-from . import data, models
-from .config import try_all_gpus, try_gpu
-from .data import get_fashion_mnist_labels
-from .evaluate import evaluate_accuracy as _evaluate_accuracy
-from .plot import in_notebook, show_images, show_in_place
-from .reporters import LiveCurves, ProgressBar, Reporter, Run
-from .train import TrainOptions, fit
+from .. import data, models
+from ..config import try_all_gpus, try_gpu
+from ..data import get_fashion_mnist_labels
+from ..evaluate import evaluate_accuracy as _evaluate_accuracy
+from ..plot import in_notebook, show_images, show_in_place
+from ..reporters import LiveCurves, ProgressBar, Reporter, Run
+from ..train import TrainOptions, fit
 
 __all__ = [
     "Accumulator", "Animator", "FlattenLayer", "GlobalAvgPool2d", "Residual", "Timer", "accuracy", "corr2d",
