@@ -100,7 +100,8 @@ def test_every_recipe_is_used_by_a_chapter_or_the_command_line():
 def test_the_settings_are_printed_in_words():
     text = str(recipe("alexnet", "laptop"))
     assert text.splitlines()[0] == "recipe 'alexnet' (laptop profile): ck.models.alexnet(ratio=4)"
-    assert "15,000 training and 2,000 test images at 224x224, batches of 128" in text
+    assert "15,000 training and all 10,000 test images at 224x224, batches of 128" in text
+    assert "5,000 training and 2,000 test images at 32x32" in str(recipe("capstone", "laptop"))
     assert "3 epochs of sgd at lr 0.01, momentum 0.9, constant lr, xavier init, precision auto" in text
     assert "all 60,000 training and all 10,000 test images" in str(recipe("lenet", "full"))
     assert "of classes [1, 4, 6, 7, 9]" in str(recipe("transfer_target", "laptop"))
