@@ -91,7 +91,7 @@ def test_versus_d2l_sets_both_budgets_and_results_side_by_side():
     assert rows["test acc"] == (f"{test_acc:.3f}", "0.809")
     assert rows["train loss"] == (f"{loss:.3f}", "0.412")
     assert rows["images/s"] == (f"{speed:,} on a V100 GPU", "150 on cpu, bf16")
-    assert rows["budget"] == ("60,000 train, 10,000 test", "15,000 train, 2,000 test")
+    assert rows["budget"] == ("60,000 train, 10,000 test", "15,000 train, 10,000 test")
     text = str(table)
     assert "10 epochs, sgd lr 0.01" in text and "3 epochs, sgd lr 0.01, momentum 0.9" in text
     lines = text.splitlines()
