@@ -56,6 +56,7 @@ class FastPath:
     speedup: float
     timings: dict[str, float]
     cached: bool = False
+    busy: bool = False  # measured while other work kept the processors busy: not cached
 
     @property
     def label(self) -> str:
@@ -69,10 +70,26 @@ class FastPath:
             name = min(reduced, key=reduced.get)
             line += (f"; {name} ran at {self.timings[self.label] / reduced[name]:.2f}x this, short of the "
                      f"{MARGIN:.2f}x that would pay for its rounding")
+        if self.busy:
+            return f"{line} (measured while the machine was busy, so not cached: it is measured again next time)"
         return f"{line} ({'measured before, cached' if self.cached else 'measured'})"
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def machine_is_busy() -> bool:
+    """Whether other work is competing for the processors: a timing taken now would be skewed.
+
+    The 1-minute load average counts the runnable threads; this process's own
+    training accounts for about one per core, so more than half a core beyond
+    that means someone else is running too. False where the OS does not say.
+    """
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows has no load average
+        return False
+    return load > (os.cpu_count() or 1) + 0.5
 
 
 def label(precision: str | None, channels_last: bool) -> str:
@@ -226,7 +243,10 @@ def choose_fast_path(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, precis
     if fp32 and best[0] is not None and speed[best] < MARGIN * max(speed[pc] for pc in fp32):
         best = max(fp32, key=speed.get)  # a reduced precision must be clearly faster to be worth its rounding
     baseline = timings.get(label(None, False), timings[label(*candidates[0])])
-    chosen = FastPath(best[0], best[1], baseline / timings[label(*best)], timings)
-    if cache:
-        _write_cache(path, key, {k: v for k, v in chosen.to_dict().items() if k != "cached"})
+    # A decision measured while another process competed for the cores would be cached for good (a VGG once
+    # went from 976 to 417 images/s that way): such a measurement is used once and not kept.
+    busy = machine_is_busy()
+    chosen = FastPath(best[0], best[1], baseline / timings[label(*best)], timings, busy=busy)
+    if cache and not busy:
+        _write_cache(path, key, {k: v for k, v in chosen.to_dict().items() if k not in ("cached", "busy")})
     return chosen

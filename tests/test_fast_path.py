@@ -30,8 +30,9 @@ class FakeClock:
 
 @pytest.fixture
 def probe(monkeypatch, tmp_path):
-    """choose_fast_path with a fake step time per label and the cache in a temporary folder."""
+    """choose_fast_path with a fake step time per label and the cache in a temporary folder, on a quiet machine."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(fast_path, "machine_is_busy", lambda: False)
 
     def run(seconds, net=None, **kwargs):
         clock = FakeClock(seconds)
@@ -150,3 +151,24 @@ def test_bf16_on_an_old_gpu_is_refused(monkeypatch):
     with pytest.raises(ValueError, match="no bfloat16"):
         check_precision("bf16", torch.device("cuda"))
     check_precision("fp16", torch.device("cuda"))  # fine
+
+
+def test_a_measurement_on_a_busy_machine_is_used_once_not_cached(probe, monkeypatch, tmp_path):
+    seconds = {"fp32": 1.0, "fp32 + channels_last": 1.0, "bf16": 0.5, "bf16 + channels_last": 0.5}
+    monkeypatch.setattr(fast_path, "machine_is_busy", lambda: True)
+    busy, _ = probe(seconds)
+    assert busy.busy and busy.precision == "bf16"  # the measurement is still used for this run
+    assert "measured while the machine was busy, so not cached" in busy.describe()
+    assert not (tmp_path / "coursekit" / "fast_path.json").exists()
+    monkeypatch.setattr(fast_path, "machine_is_busy", lambda: False)
+    quiet, _ = probe(seconds)
+    assert not quiet.cached and not quiet.busy and (tmp_path / "coursekit" / "fast_path.json").exists()
+    assert probe(seconds)[0].cached
+
+
+@pytest.mark.parametrize("load, cores, busy", [((1.9, 2.0, 2.0), 2, False), ((2.4, 1.0, 1.0), 2, False),
+                                               ((3.1, 2.0, 2.0), 2, True), ((9.0, 9.0, 9.0), 16, False)])
+def test_busy_means_more_load_than_this_process_makes(monkeypatch, load, cores, busy):
+    monkeypatch.setattr(fast_path.os, "getloadavg", lambda: load)
+    monkeypatch.setattr(fast_path.os, "cpu_count", lambda: cores)
+    assert fast_path.machine_is_busy() is busy
