@@ -27,6 +27,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from coursekit.data import subset_indices
+
 sys.path.insert(0, str(Path(__file__).parent))
 from train_speed import raw_folder  # noqa: E402 - the decompressed files the real d2l reads
 
@@ -53,10 +55,6 @@ def alexnet(d2l):
     return AlexNet(lr=0.01)
 
 
-def subset(n: int, total: int, seed: int = 0) -> torch.Tensor:
-    return torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n]
-
-
 def run(way: str, n_train: int, n_test: int, workdir: Path) -> dict:
     torch.manual_seed(0)
     if way == "coursekit":
@@ -76,8 +74,8 @@ def run(way: str, n_train: int, n_test: int, workdir: Path) -> dict:
         trans = transforms.Compose([transforms.Resize(data.resize), transforms.ToTensor()])
         train = torchvision.datasets.FashionMNIST(str(root), train=True, transform=trans, download=False)
         val = torchvision.datasets.FashionMNIST(str(root), train=False, transform=trans, download=False)
-        data.train = torch.utils.data.Subset(train, subset(n_train, len(train)).tolist())
-        data.val = torch.utils.data.Subset(val, subset(n_test, len(val)).tolist())
+        data.train = torch.utils.data.Subset(train, subset_indices(len(train), n_train, seed=0).tolist())
+        data.val = torch.utils.data.Subset(val, subset_indices(len(val), n_test, seed=0).tolist())
     model = alexnet(d2l)
     trainer = d2l.Trainer(max_epochs=1, num_gpus=1)
     start = time.perf_counter()

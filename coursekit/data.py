@@ -268,7 +268,8 @@ def _check_resize(resize) -> tuple[int, int] | None:
     return size
 
 
-def _check_count(value, name: str, maximum: int) -> int:
+def check_count(value, name: str, maximum: int) -> int:
+    """``value`` if it is an int from 1 to ``maximum`` (None gives ``maximum``); else ``ValueError`` naming ``name``."""
     if value is None:
         return maximum
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= maximum:
@@ -421,9 +422,9 @@ def load_data_fashion_mnist(
     """
     train_images, train_labels = read_fashion_mnist("train", root, download)
     test_images, test_labels = read_fashion_mnist("test", root, download)
-    n_train = _check_count(n_train, "n_train", len(train_labels))
-    n_test = _check_count(n_test, "n_test", len(test_labels))
-    batch_size = _check_count(batch_size, "batch_size", n_train)
+    n_train = check_count(n_train, "n_train", len(train_labels))
+    n_test = check_count(n_test, "n_test", len(test_labels))
+    batch_size = check_count(batch_size, "batch_size", n_train)
     size = _check_resize(resize)
     options = dict(resize=size, normalize=normalize, seed=seed, device=device)
     train_iter = DeviceLoader(*_subset(train_images, train_labels, n_train, seed), batch_size, shuffle=True, **options)
@@ -456,7 +457,7 @@ def load_fashion_mnist_classes(
     if (not classes or len(set(classes)) != len(classes)
             or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < 10 for c in classes)):
         raise ValueError(f"classes must be distinct ints from 0 to 9, got {classes!r}.")
-    batch_size = _check_count(batch_size, "batch_size", TRAIN_IMAGES)
+    batch_size = check_count(batch_size, "batch_size", TRAIN_IMAGES)
     options = dict(resize=_check_resize(resize), normalize=normalize, seed=seed, device=device)
     relabel = torch.full((10,), -1, dtype=torch.int64)
     relabel[torch.tensor(classes)] = torch.arange(len(classes))
@@ -464,7 +465,7 @@ def load_fashion_mnist_classes(
     for split, n, shuffle in (("train", n_train, True), ("test", n_test, False)):
         images, labels = read_fashion_mnist(split, root)
         index = torch.isin(labels, torch.tensor(classes)).nonzero().squeeze(1)
-        n = _check_count(n, f"n_{split}", len(index))
+        n = check_count(n, f"n_{split}", len(index))
         index = index[subset_indices(len(index), n, seed)].sort().values
         loader = DeviceLoader(images[index], relabel[labels[index]], min(batch_size, n), shuffle=shuffle, **options)
         loader.class_names = [TEXT_LABELS[c] for c in classes]
@@ -491,9 +492,9 @@ def load_fashion_mnist_validation(
     images (``n_train + n_valid <= 60,000``).
     """
     images, labels = read_fashion_mnist("train", root)
-    n_train = _check_count(n_train, "n_train", len(labels) - 1)
-    n_valid = _check_count(n_valid, "n_valid", len(labels) - n_train)
-    batch_size = _check_count(batch_size, "batch_size", n_train)
+    n_train = check_count(n_train, "n_train", len(labels) - 1)
+    n_valid = check_count(n_valid, "n_valid", len(labels) - n_train)
+    batch_size = check_count(batch_size, "batch_size", n_train)
     options = dict(resize=_check_resize(resize), normalize=normalize, seed=seed, device=device)
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
     train, valid = order[:n_train], order[n_train:n_train + n_valid]

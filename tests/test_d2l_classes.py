@@ -4,8 +4,10 @@ The models below are written the way the book writes them (a ``d2l.Classifier``
 subclass with ``save_hyperparameters`` and lazy layers), in this file's own words.
 """
 
+import importlib.util
 import inspect
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -70,35 +72,19 @@ def test_the_functions_of_the_class_api_take_the_books_arguments(function):
     assert list(mine) == list(inspect.signature(getattr(real, function)).parameters)
 
 
-class BookAlexNet:
-    """AlexNet as the English edition's section 8.1 writes it, for either d2l."""
-
-    @staticmethod
-    def build(d2l, lr=0.1, num_classes=10):
-        class AlexNet(d2l.Classifier):
-            def __init__(self, lr=0.1, num_classes=10):
-                super().__init__()
-                self.save_hyperparameters()
-                self.net = nn.Sequential(
-                    nn.LazyConv2d(96, kernel_size=11, stride=4, padding=1), nn.ReLU(),
-                    nn.MaxPool2d(kernel_size=3, stride=2),
-                    nn.LazyConv2d(256, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2),
-                    nn.LazyConv2d(384, kernel_size=3, padding=1), nn.ReLU(),
-                    nn.LazyConv2d(384, kernel_size=3, padding=1), nn.ReLU(),
-                    nn.LazyConv2d(256, kernel_size=3, padding=1), nn.ReLU(),
-                    nn.MaxPool2d(kernel_size=3, stride=2), nn.Flatten(),
-                    nn.LazyLinear(4096), nn.ReLU(), nn.Dropout(p=0.5),
-                    nn.LazyLinear(4096), nn.ReLU(), nn.Dropout(p=0.5),
-                    nn.LazyLinear(num_classes))
-                self.net.apply(d2l.init_cnn)
-
-        return AlexNet(lr, num_classes)
+def book_alexnet(d2l):
+    """Section 8.1's AlexNet in the book's style, as the benchmark trains it (benchmarks/d2l_class_api.py)."""
+    spec = importlib.util.spec_from_file_location(
+        "d2l_class_api", Path(__file__).parent.parent / "benchmarks" / "d2l_class_api.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    return benchmark.alexnet(d2l)
 
 
 def test_layer_summary_prints_what_the_book_prints(capsys):
-    BookAlexNet.build(ours).layer_summary((1, 1, 224, 224))
+    book_alexnet(ours).layer_summary((1, 1, 224, 224))
     mine = capsys.readouterr().out
-    BookAlexNet.build(real).layer_summary((1, 1, 224, 224))
+    book_alexnet(real).layer_summary((1, 1, 224, 224))
     theirs = capsys.readouterr().out
     assert mine == theirs and "Linear output shape:\t torch.Size([1, 10])" in mine
 

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import try_gpu
-from ..data import TEXT_LABELS, DeviceLoader, read_fashion_mnist
+from ..data import TEXT_LABELS, DeviceLoader, check_count, read_fashion_mnist, subset_indices
 from ..evaluate import autocast
 from ..fast_path import choose_fast_path
 from ..plot import in_notebook, show_images, show_in_place
@@ -247,10 +247,8 @@ class FashionMNIST(DataModule):
         for split, n in (("train", n_train), ("test", n_test)):
             images, labels = read_fashion_mnist(split)
             if n is not None:
-                if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(labels):
-                    raise ValueError(f"n_{'train' if split == 'train' else 'test'} must be an int from 1 to "
-                                     f"{len(labels):,}, got {n!r}.")
-                index = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))[:n]
+                n = check_count(n, f"n_{split}", len(labels))
+                index = subset_indices(len(labels), n, seed)
                 images, labels = images[index], labels[index]
             splits.append(_Split(images.to(self.device), labels.to(self.device), tuple(resize)))
         self.train, self.val = splits
