@@ -57,6 +57,7 @@ from .models import get_model, list_models
 from .plot import LiveFigure, plot_confusion_matrix, set_figsize, show_images
 from .recipes import Recipe, recipe
 from .train import TrainingDiverged, TrainOptions, fit, init_weights, train_ch6
+from .trained import load_or_train
 
 __version__ = "0.1.0"
 
@@ -94,6 +95,7 @@ __all__ = [
     "load_data_fashion_mnist",
     "load_fashion_mnist_classes",
     "load_fashion_mnist_validation",
+    "load_or_train",
     "memory",
     "models",
     "plot_confusion_matrix",

@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from .config import PROFILES, get_profile, seed_everything
-from .data import MAX_RESIZE, TEST_IMAGES, TRAIN_IMAGES, load_data_fashion_mnist, load_fashion_mnist_classes, load_fashion_mnist_validation
+from .data import (MAX_RESIZE, TEST_IMAGES, TRAIN_IMAGES, load_data_fashion_mnist, load_fashion_mnist_classes,
+                   load_fashion_mnist_validation, user_cache_dir)
 from .models import MODELS, get_model
 from .train import TrainOptions
 
@@ -135,6 +137,14 @@ class Recipe:
         if seed is not None:
             seed_everything(seed)
         return get_model(self.model, **{**self.model_kwargs, **kwargs})
+
+    def trained_path(self) -> Path:
+        """Where this recipe's trained network is kept: ``<user cache>/trained/<profile>/<name>.pt``.
+
+        The profile is in the path, so a smoke run's weights are never taken for a laptop run's
+        (:func:`coursekit.load_or_train` reads and writes it).
+        """
+        return user_cache_dir() / "trained" / self.profile / f"{self.name}.pt"
 
     def replace(self, **changes) -> "Recipe":
         """A copy with some settings changed (validated again)."""
