@@ -17,12 +17,13 @@ or, with d2l's call shape::
 
 Subpackages and modules: :mod:`~coursekit.models` (every network),
 :mod:`~coursekit.inspect` (shapes, parameters, cost, receptive fields),
-:mod:`~coursekit.check` (exercise checks), :mod:`~coursekit.recipes`,
+:mod:`~coursekit.check` (exercise checks),
+:mod:`~coursekit.exercises` (``ck.exercise("04.1")``, progress), :mod:`~coursekit.recipes`,
 :mod:`~coursekit.reporters`, :mod:`~coursekit.lesson`, :mod:`~coursekit.compare`
 and :mod:`~coursekit.d2l` (the drop-in for d2l's helpers).
 """
 
-from . import check, compare, fast_path, inspect, lesson, models, recipes, reporters
+from . import check, compare, exercises, fast_path, inspect, lesson, models, recipes, reporters
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import (
     describe_profile,
@@ -42,6 +43,7 @@ from .data import (
     load_fashion_mnist_validation,
 )
 from .evaluate import confusion_matrix, evaluate_accuracy, predict
+from .exercises import exercise
 from .fast_path import choose_fast_path
 from .history import History
 from .inspect import (
@@ -79,6 +81,8 @@ __all__ = [
     "describe_profile",
     "effective_receptive_field",
     "evaluate_accuracy",
+    "exercise",
+    "exercises",
     "fast_path",
     "fit",
     "flops",

@@ -109,3 +109,28 @@ def test_training_chapters_compare_their_run_with_d2l(notebook, request):
     if chapter in TRAINING_CHAPTERS:
         assert calls, "a training chapter ends its training section with ck.lesson.versus_d2l(recipe, history)"
         assert all(c.outputs for c in calls), "the comparison is stored with the notebook"
+
+
+EXERCISE_ITEM = re.compile(r"^(\d+)\. ", re.MULTILINE)
+EXERCISE_OBJECT = re.compile(r"""ck\.exercise\(["'](\d\d\.\d+)["']\)""")
+
+
+def test_every_numbered_exercise_has_an_exercise_object(notebook, request):
+    # Each numbered item of "## Exercises" has a cell with ck.exercise("NN.k") behind it (which checks it, or
+    # states the expected outcome of an open question), no cell names an exercise the list lacks, every object
+    # exists in the package, and the section ends with the chapter's progress table.
+    import coursekit as ck
+
+    chapter = Path(request.node.callspec.params["notebook"]).name[:2]
+    start = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown" and "## Exercises" in c.source)
+    listed = [f"{chapter}.{n}" for n in EXERCISE_ITEM.findall(notebook.cells[start].source.split("## Exercises")[1])]
+    section = [c for c in notebook.cells[start + 1:] if c.cell_type == "code"]
+    used = [key for c in section for key in EXERCISE_OBJECT.findall(c.source)]
+    assert listed == [f"{chapter}.{i}" for i in range(1, len(listed) + 1)], f"numbered 1, 2, ...: {listed}"
+    assert sorted(set(used)) == sorted(listed), f"exercises listed {listed}, exercise objects {used}"
+    assert [ex.key for ex in ck.exercises.CHAPTERS.get(chapter, ())] == listed, "the package has these exercises"
+    assert f'ck.exercises.progress("{chapter}")' in section[-1].source, "the section ends with its progress table"
+    for cell in section:
+        for output in cell.outputs:
+            shown = output.get("data", {}).get("text/plain", "")
+            assert shown not in ("True", "False"), f"a check echoes {shown}:\n{cell.source}"

@@ -35,3 +35,19 @@ def test_the_figures_of_the_lecture_notes():
 ])
 def test_bottleneck_parameters_saved(capsys, answer, verdict, hint, settings):
     assert_verdict(capsys, check.bottleneck_parameters_saved(answer, **settings), verdict, hint)
+
+
+LINEAR = 384 * 5 * 5 * 10 + 10
+LAST_BLOCK_GROWTH = (conv_params(3, 384, 384) + 2 * conv_params(1, 384, 384)
+                     - conv_params(3, 384, 10) - 2 * conv_params(1, 10, 10))
+
+
+@pytest.mark.parametrize("answer, verdict, hint, settings", [
+    case(LINEAR + LAST_BLOCK_GROWTH, True, f"the Linear layer brings {LINEAR:,}"),
+    case(LINEAR, False, "Linear layer alone"),
+    case(LAST_BLOCK_GROWTH, False, "add the Linear layer"),
+    case(None, None, "not answered yet"),
+])
+def test_alexnet_head_parameters(capsys, answer, verdict, hint, settings):
+    assert_verdict(capsys, check.ch04_nin.alexnet_head_parameters(answer), verdict, hint)
+

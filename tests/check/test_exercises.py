@@ -1,0 +1,219 @@
+"""Every registered exercise: its reference passes its own check, a typical wrong answer gets the matching
+feedback, hint() and solution() never raise and the hint does not give the answer away; and the progress table.
+
+Chapters add a row per checked exercise to TYPICAL_MISTAKES (a test fails for a checked exercise without one).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+import torch
+from torch import nn
+
+import coursekit as ck
+from coursekit.check.exercise import Exercise
+from coursekit.exercises import CHAPTERS, all_exercises
+from tests.helpers import MARKS
+
+EXERCISES = all_exercises()
+KEYS = [ex.key for ex in EXERCISES]
+CHECKED = [ex for ex in EXERCISES if ex.kind != "open question"]
+
+
+def nin_block_without_last_relu(c_in, c_out, k, s, p):
+    return nn.Sequential(nn.Conv2d(c_in, c_out, k, s, p), nn.ReLU(), nn.Conv2d(c_out, c_out, 1), nn.ReLU(),
+                         nn.Conv2d(c_out, c_out, 1))
+
+
+def nin_block_with_wrong_1x1_inputs(c_in, c_out, k, s, p):
+    return nn.Sequential(nn.Conv2d(c_in, c_out, k, s, p), nn.ReLU(), nn.Conv2d(c_in, c_out, 1), nn.ReLU(),
+                         nn.Conv2d(c_out, c_out, 1), nn.ReLU())
+
+
+def nin_block_without_stride(c_in, c_out, k, s, p):
+    return nn.Sequential(nn.Conv2d(c_in, c_out, k), nn.ReLU(), nn.Conv2d(c_out, c_out, 1), nn.ReLU(),
+                         nn.Conv2d(c_out, c_out, 1), nn.ReLU())
+
+
+# key -> [(a typical wrong answer, a piece of the line it must get)]; the wrong answers are computed from the
+# exercise's own reference where they can be, so the rows stay right if a model changes.
+TYPICAL_MISTAKES = {
+    "04.1": [(lambda ex: -ex.right_answer(), "wrong sign")],
+    "04.2": [(lambda ex: nin_block_without_last_relu, "followed by a ReLU"),
+             (lambda ex: nin_block_with_wrong_1x1_inputs, "wrong number of input channels"),
+             (lambda ex: nin_block_without_stride, "stride and padding")],
+    "04.5": [(lambda ex: 384 * 5 * 5 * 10 + 10, "Linear layer alone")],
+}
+
+
+def test_every_chapter_lists_its_exercises_in_order():
+    for chapter, exercises in CHAPTERS.items():
+        assert [ex.key for ex in exercises] == [f"{chapter}.{i}" for i in range(1, len(exercises) + 1)]
+    assert len(set(KEYS)) == len(KEYS)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_the_exercise_is_found_by_its_key(key):
+    assert ck.exercise(key).key == key
+
+
+@pytest.mark.parametrize("key", ["99.1", "04.99", "4.1", "", "04"])
+def test_an_unknown_key_says_which_exist(key):
+    with pytest.raises(KeyError, match="give|exercises are"):
+        ck.exercise(key)
+
+
+@pytest.mark.parametrize("ex", CHECKED, ids=[ex.key for ex in CHECKED])
+def test_the_reference_passes_its_own_check(capsys, ex):
+    verdict = ex.check(ex.right_answer())
+    out = capsys.readouterr().out
+    assert verdict.correct is True, out
+    assert out.startswith(MARKS[True]) and out.count("\n") == 1
+
+
+@pytest.mark.parametrize("ex", CHECKED, ids=[ex.key for ex in CHECKED])
+def test_every_checked_exercise_has_a_typical_mistake_in_the_table(ex):
+    assert TYPICAL_MISTAKES.get(ex.key), f"add a typical wrong answer of {ex.key} to TYPICAL_MISTAKES"
+
+
+MISTAKE_ROWS = [pytest.param(key, wrong, piece, id=f"{key}-{i}")
+                for key, rows in TYPICAL_MISTAKES.items() for i, (wrong, piece) in enumerate(rows)]
+
+
+@pytest.mark.parametrize("key, wrong, piece", MISTAKE_ROWS)
+def test_a_typical_wrong_answer_gets_the_matching_feedback(capsys, key, wrong, piece):
+    ex = ck.exercise(key)
+    verdict = ex.check(wrong(ex))
+    line = capsys.readouterr().out
+    assert verdict.correct is False and line.startswith(MARKS[False]), line
+    assert piece in line, line
+
+
+@pytest.mark.parametrize("ex", CHECKED, ids=[ex.key for ex in CHECKED])
+def test_none_is_not_answered_yet(capsys, ex):
+    assert ex.check(None).correct is None
+    assert capsys.readouterr().out.startswith(MARKS[None] + "not answered yet")
+
+
+def answer_in_words(ex: Exercise) -> list[str]:
+    """How the answer would look in a hint: the number or shape as written, or the reference's code lines."""
+    answer = ex.right_answer()
+    if ex.kind == "code":
+        lines = inspect.getsource(answer).splitlines()[1:]  # the body: the signature is the learner's too
+        return [line.strip() for line in lines if len(line.strip()) > 25 and not line.strip().startswith('"""')]
+    if isinstance(answer, int):
+        return [str(answer), f"{answer:,}"]
+    if isinstance(answer, float):
+        return [f"{answer:.4g}", f"{answer:.1%}", f"{answer:.0%}"]
+    return [str(tuple(answer))]
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=KEYS)
+def test_hint_and_solution_never_raise_and_the_hint_keeps_the_answer(capsys, ex):
+    ex.hint()
+    hint = capsys.readouterr().out
+    assert hint.startswith(f"Hint for {ex.key}: ") and len(hint) > 40
+    ex.solution()
+    solution = capsys.readouterr().out
+    assert solution.startswith(f"Solution of {ex.key}:\n") and len(solution) > 60
+    if ex.kind != "open question":
+        for words in answer_in_words(ex):
+            assert words not in hint, f"the hint of {ex.key} gives the answer away: {words!r}"
+        assert any(words in solution for words in answer_in_words(ex)), f"the solution of {ex.key} hides the answer"
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=KEYS)
+def test_the_repr_says_what_it_is_and_how_to_get_help(ex):
+    text = repr(ex)
+    assert text.startswith(f"Exercise {ex.key}: {ex.title}")
+    assert ".hint()" in text and ".solution()" in text
+    if ex.kind == "open question":
+        assert "Expected outcome: " + ex.outcome in text and ".check(" not in text
+    else:
+        assert ".check(answer)" in text
+
+
+@pytest.mark.parametrize("ex", [ex for ex in EXERCISES if ex.kind == "open question"],
+                         ids=[ex.key for ex in EXERCISES if ex.kind == "open question"])
+def test_an_open_question_has_no_check_and_says_so(capsys, ex):
+    verdict = ex.check("my answer")
+    assert verdict.correct is None and "open question" in capsys.readouterr().out
+    assert ex.passed is None
+    with pytest.raises(ValueError, match="open question"):
+        ex.right_answer()
+
+
+def test_solutions_with_numbers_are_computed_not_typed():
+    # A typed figure in a solution would go stale when a model changes: every digit group of four or more in the
+    # prose the package declares (titles, hints, outcomes, discussions given as text) is a size from the question.
+    for ex in EXERCISES:
+        for text in (ex.title, ex.outcome, ex.hint_text, ex.discussion if isinstance(ex.discussion, str) else ""):
+            assert not re.search(r"\d[\d,]{3,}", text), f"{ex.key}: a typed figure in {text!r}"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(kind="essay"), "kind must be one of"),
+    (dict(kind="open question", outcome="o", discussion="d", check=print), "an open question has"),
+    (dict(kind="open question", discussion="d"), "an open question has"),
+    (dict(kind="number", check=print), "needs a check and an answer"),
+])
+def test_a_badly_declared_exercise_is_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Exercise("99.1", "t", hint="h", **kwargs)
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_record():
+    saved = {ex.key: ex.passed for ex in EXERCISES}
+    for ex in EXERCISES:
+        ex.passed = None
+    yield
+    for ex in EXERCISES:
+        ex.passed = saved[ex.key]
+
+
+def test_progress_records_the_last_answered_check(capsys, fresh_record):
+    ex = ck.exercise("04.1")
+    ex.check(ex.right_answer())
+    assert ex.passed is True
+    ex.check(None)  # not an attempt: the record stays
+    assert ex.passed is True
+    ex.check(-1)
+    assert ex.passed is False
+    ex.check(ex.right_answer())
+    ck.exercise("04.2").check(nin_block_without_last_relu)
+    capsys.readouterr()
+    ck.exercises.progress("04")
+    table = capsys.readouterr().out.splitlines()
+    assert table[0] == "Chapter 04: 1 of 3 checked exercises passed"
+    rows = {line.split()[0]: line for line in table[1:]}
+    assert "✔ passed" in rows["04.1"] and "✘ tried, not yet right" in rows["04.2"]
+    assert "… not tried" in rows["04.5"] and "open question" in rows["04.3"]
+    assert len(rows) == len(CHAPTERS["04"])
+
+
+def test_progress_of_all_chapters_shows_those_tried(capsys, fresh_record):
+    ck.exercises.progress()
+    assert capsys.readouterr().out == "No exercise checked yet in this kernel.\n"
+    ck.exercise("04.1").check(7)
+    capsys.readouterr()
+    ck.exercises.progress()
+    out = capsys.readouterr().out
+    assert out.startswith("Chapter 04: 0 of") and out.count("Chapter ") == 1
+
+
+def test_progress_of_an_unknown_chapter_says_which_exist():
+    with pytest.raises(KeyError, match="give one of"):
+        ck.exercises.progress("99")
+
+
+def test_a_check_returns_a_verdict_that_echoes_nothing(capsys):
+    verdict = ck.exercise("04.1").check(None)
+    assert repr(verdict).startswith("Verdict(") and verdict._ipython_display_() is None
+    assert not isinstance(verdict, bool) and not torch.is_tensor(verdict)
