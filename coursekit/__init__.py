@@ -17,13 +17,13 @@ or, with d2l's call shape::
 
 Subpackages and modules: :mod:`~coursekit.models` (every network),
 :mod:`~coursekit.inspect` (shapes, parameters, cost, receptive fields),
-:mod:`~coursekit.check` (exercise checks),
+:mod:`~coursekit.check` (exercise checks), :mod:`~coursekit.explain` (what a trained network sees),
 :mod:`~coursekit.exercises` (``ck.exercise("04.1")``, progress), :mod:`~coursekit.recipes`,
 :mod:`~coursekit.reporters`, :mod:`~coursekit.lesson`, :mod:`~coursekit.compare`
 and :mod:`~coursekit.d2l` (the drop-in for d2l's helpers).
 """
 
-from . import check, compare, exercises, fast_path, inspect, lesson, models, recipes, reporters
+from . import check, compare, exercises, explain, fast_path, inspect, lesson, models, recipes, reporters
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import (
     describe_profile,
@@ -83,6 +83,7 @@ __all__ = [
     "evaluate_accuracy",
     "exercise",
     "exercises",
+    "explain",
     "fast_path",
     "fit",
     "flops",
