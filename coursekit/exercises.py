@@ -13,10 +13,13 @@ as the tuple ``EXERCISES``; :data:`CHAPTERS` lists those tuples by chapter.
 from __future__ import annotations
 
 from .check import ch04_nin
+from .check import ch06_batch_norm, ch07_resnet
 from .check.exercise import Exercise
 
 CHAPTERS: dict[str, tuple[Exercise, ...]] = {
     "04": ch04_nin.EXERCISES,
+    "06": ch06_batch_norm.EXERCISES,
+    "07": ch07_resnet.EXERCISES,
 }
 """Every chapter's exercises, in the order of the notebook's list."""
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import io
 from typing import Any
 
 import torch
 from torch import nn
 
 from ..inspect import count_params
-from .verdict import Slip, Verdict, judge
+from .code import Attempt, Mistake, judge_code, same_tensor
+from .exercise import Exercise
+from .verdict import Slip, Verdict, describe, judge
 
 # PyTorch's batch-norm layers (their common base class is private to torch).
 TORCH_BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
@@ -20,13 +25,7 @@ def batch_norm_eval_output(answer: Any, x: float = 5.0, running_mean: float = 3.
 
     The layer's running statistics, ``gamma`` (its ``weight``) and ``beta`` (its ``bias``) are given.
     """
-    bn = nn.BatchNorm1d(1, eps=eps)
-    with torch.no_grad():
-        bn.running_mean.fill_(running_mean)
-        bn.running_var.fill_(running_var)
-        bn.weight.fill_(gamma)
-        bn.bias.fill_(beta)
-        expected = bn.eval()(torch.tensor([[float(x)]])).item()
+    expected = eval_output(x, running_mean, running_var, gamma, beta, eps)
     std = (running_var + eps) ** 0.5
     return judge(
         answer, "float", expected,
@@ -165,3 +164,254 @@ def moving_mean_after(answer: Any, steps: int = 10, momentum: float = 0.1, batch
         otherwise=f"Apply running = (1 - momentum) * running + momentum * batch_mean {steps} times, starting "
                   "from 0.",
     )
+
+
+def bn_lenet_costs(answer: Any) -> Verdict:
+    """Exercise 06.2: ``(parameters, buffer_values)``, the learnable parameters the batch-norm layers add to
+    ``ck.models.bn_lenet()`` and the numbers all its buffers hold; one line for both."""
+    if answer is None or (isinstance(answer, (tuple, list)) and any(a is None for a in answer)):
+        verdict = Verdict(None, "not answered yet: replace None with (parameters, buffer values), two ints, and "
+                                "run the cell again.")
+    elif not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        verdict = Verdict(False, f"Give two ints, (parameters, buffer values); you gave {describe(answer)}.")
+    else:
+        with contextlib.redirect_stdout(io.StringIO()):  # one line for the two checks
+            parts = bn_lenet_added_parameters(answer[0]), bn_lenet_buffers(answer[1])
+        if all(parts):
+            verdict = Verdict(True, "Right: " + " Buffers: ".join(p.message.removeprefix("Right: ") for p in parts))
+        else:
+            which = ("The parameters" if not parts[0] else "The buffers") + ": "
+            wrong = parts[0] if not parts[0] else parts[1]
+            verdict = Verdict(False, which + wrong.message)
+    print(verdict.line)
+    return verdict
+
+
+def bn_lenet_costs_answer() -> tuple[int, int]:
+    """The right answer of 06.2, counted on ``ck.models.bn_lenet()``."""
+    from ..models import bn_lenet
+
+    net = bn_lenet()
+    added = count_params(net).total - count_params(without_batch_norm(net)).total
+    return added, sum(b.numel() for b in net.buffers())
+
+
+def eval_output(x: float = 5.0, running_mean: float = 3.0, running_var: float = 4.0, gamma: float = 3.0,
+                beta: float = 0.5, eps: float = 1e-5) -> float:
+    """What a one-feature ``nn.BatchNorm1d`` with these statistics and parameters outputs for ``x`` in eval mode."""
+    bn = nn.BatchNorm1d(1, eps=eps)
+    with torch.no_grad():
+        bn.running_mean.fill_(running_mean)
+        bn.running_var.fill_(running_var)
+        bn.weight.fill_(gamma)
+        bn.bias.fill_(beta)
+        return bn.eval()(torch.tensor([[float(x)]])).item()
+
+
+# 06.3 asks about other settings than the notebook's table (momentum 0.1 and mean 3), so its answer is not on screen.
+MOMENTUM_SETTINGS = dict(steps=20, momentum=0.05, batch_mean=-2.0)
+
+
+def running_mean_after(steps: int, momentum: float, batch_mean: float) -> float:
+    """A fresh ``nn.BatchNorm1d``'s running mean after ``steps`` training batches of mean ``batch_mean``."""
+    bn = nn.BatchNorm1d(1, momentum=momentum)
+    with torch.no_grad():
+        for _ in range(steps):
+            bn(torch.tensor([[batch_mean - 1.0], [batch_mean + 1.0]]))
+    return bn.running_mean.item()
+
+
+# --- 06.6: write batch norm's forward pass from a layer's state --------------------------------------
+
+
+def batch_norm_forward(X: torch.Tensor, bn: nn.BatchNorm1d | nn.BatchNorm2d) -> torch.Tensor:
+    """What ``bn(X)`` returns, computed from the layer's state; in training mode it also updates the running
+    statistics in place, as PyTorch does. ``X``: (N, C) or (N, C, H, W)."""
+    dims = [d for d in range(X.dim()) if d != 1]          # every axis but the channels
+    shape = [1, -1] + [1] * (X.dim() - 2)                 # (1, C) or (1, C, 1, 1), to broadcast
+    if bn.training:
+        mean = X.mean(dim=dims)
+        var = X.var(dim=dims, correction=0)               # normalise with the batch's own variance
+        n = X.numel() // X.shape[1]
+        with torch.no_grad():                             # the running variance gets the unbiased estimate
+            bn.running_mean.mul_(1 - bn.momentum).add_(bn.momentum * mean)
+            bn.running_var.mul_(1 - bn.momentum).add_(bn.momentum * var * n / (n - 1))
+    else:
+        mean, var = bn.running_mean, bn.running_var
+    X_hat = (X - mean.reshape(shape)) / torch.sqrt(var.reshape(shape) + bn.eps)
+    return bn.weight.reshape(shape) * X_hat + bn.bias.reshape(shape)
+
+
+def _bn_trials() -> list[tuple[torch.Tensor, nn.Module]]:
+    """Fresh (X, layer) pairs for each check, since a right answer updates the layer: training mode on (N, C)
+    and (N, C, H, W), then eval mode with running statistics far from the batch's."""
+    g = torch.Generator().manual_seed(0)
+    trials = []
+    for shape, training in [((8, 3), True), ((4, 3, 5, 5), True), ((4, 3, 5, 5), False), ((6, 3), False)]:
+        bn = nn.BatchNorm1d(3) if len(shape) == 2 else nn.BatchNorm2d(3)
+        with torch.no_grad():
+            bn.weight.copy_(1 + torch.rand(3, generator=g))
+            bn.bias.copy_(torch.randn(3, generator=g))
+            bn.running_mean.copy_(torch.randn(3, generator=g))
+            bn.running_var.copy_(0.5 + torch.rand(3, generator=g))
+        trials.append((3 + 2 * torch.randn(*shape, generator=g), bn.train(training)))
+    return trials
+
+
+def _reference_state(X: torch.Tensor, bn: nn.Module) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The reference's output and the running statistics it leaves, on a copy of the layer."""
+    layer = copy.deepcopy(bn)
+    with torch.no_grad():
+        Y = batch_norm_forward(X, layer)
+    return Y, layer.running_mean, layer.running_var
+
+
+def _same_batch_norm(got: Any, expected: tuple, args: tuple) -> str | None:
+    Y, running_mean, running_var = expected
+    difference = same_tensor(got, Y, args)
+    if difference is not None:
+        return difference.replace("the result", "the output")
+    bn = args[1]
+    if not (torch.allclose(bn.running_mean, running_mean, atol=1e-5)
+            and torch.allclose(bn.running_var, running_var, atol=1e-5)):
+        return "the output is right but the layer's running statistics are not what PyTorch leaves"
+    return None
+
+
+def _standardised(X: torch.Tensor, bn: nn.Module, *, correction: int = 0, dims: list[int] | None = None,
+                  affine: bool = True) -> torch.Tensor:
+    """``X`` normalised with its own batch statistics (a variant for the detectors)."""
+    dims = dims if dims is not None else _channel_dims(X)
+    shape = [1, -1] + [1] * (X.dim() - 2)
+    X_hat = (X - X.mean(dim=dims, keepdim=True)) / torch.sqrt(X.var(dim=dims, keepdim=True, correction=correction)
+                                                             + bn.eps)
+    return bn.weight.reshape(shape) * X_hat + bn.bias.reshape(shape) if affine else X_hat
+
+
+def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and torch.allclose(a.detach(), b, atol=1e-4)
+
+
+def _fresh(a: Attempt) -> nn.Module:
+    """The layer of the attempt's trial as it was before the learner's call."""
+    return next(bn for X, bn in _bn_trials() if torch.equal(X, a.args[0]))
+
+
+def _right_output(a: Attempt) -> bool:
+    return _close(a.got, a.expected[0])
+
+
+def _channel_dims(X: torch.Tensor) -> list[int]:
+    return [d for d in range(X.dim()) if d != 1]
+
+
+def check_batch_norm_forward(answer: Any) -> Verdict:
+    """Exercise 06.6: the learner's ``batch_norm_forward(X, bn)``, in training mode and in eval mode."""
+    return judge_code(
+        answer, _reference_state, _bn_trials(),
+        what="your function batch_norm_forward(X, bn)",
+        compare=_same_batch_norm,
+        right="in training mode the batch's mean and biased variance over every axis but the channels, a running "
+              "variance fed the unbiased estimate; in eval mode the running statistics, untouched. Both then scale "
+              "by gamma and shift by beta.",
+        mistakes=[
+            Mistake(lambda a: not a.args[1].training and _close(a.got, _standardised(a.args[0], a.args[1])),
+                    "In eval mode (bn.training is False) the layer uses its running mean and variance, not the "
+                    "batch's statistics: that is batch norm left in training mode at evaluation."),
+            Mistake(lambda a: a.args[1].training and _close(a.got, _standardised(a.args[0], a.args[1], correction=1)),
+                    "You normalised with the unbiased variance (dividing by n - 1). The output uses the batch's own "
+                    "variance, correction=0; only the running variance gets the unbiased estimate."),
+            Mistake(lambda a: a.args[1].training and a.got.dim() == 4
+                    and _close(a.got, _standardised(a.args[0], a.args[1], dims=[0])),
+                    "After a convolution one channel has one mean and one variance, taken over the batch *and* "
+                    "all positions: reduce over dims (0, 2, 3), not over the batch alone."),
+            Mistake(lambda a: _close(a.got, _standardised(a.args[0], a.args[1], affine=False)),
+                    "That is x_hat: the layer then scales it by bn.weight (gamma) and shifts it by bn.bias (beta)."),
+            Mistake(lambda a: _right_output(a) and a.args[1].training and torch.allclose(a.args[1].running_var, (1 - a.args[1].momentum)
+                    * _fresh(a).running_var + a.args[1].momentum * a.args[0].var(dim=_channel_dims(a.args[0]),
+                                                                                 correction=0), atol=1e-5),
+                    "The running mean is right, but the running variance is fed the unbiased estimate, the "
+                    "batch's variance times n / (n - 1): it estimates the variance of the whole data set."),
+            Mistake(lambda a: _right_output(a) and a.args[1].training and torch.equal(
+                a.args[1].running_mean, _fresh(a).running_mean),
+                    "In training mode the layer also updates bn.running_mean and bn.running_var in place "
+                    "(under torch.no_grad()), with weight bn.momentum on the new batch."),
+            Mistake(lambda a: _right_output(a) and a.args[1].training and torch.allclose(a.args[1].running_mean, a.args[1].momentum
+                    * _fresh(a).running_mean + (1 - a.args[1].momentum) * a.args[0].mean(dim=_channel_dims(a.args[0])),
+                    atol=1e-5),
+                    "In PyTorch momentum is the weight of the *new* batch: running = (1 - momentum) * running + "
+                    "momentum * batch statistic (the old d2l code's 0.9 was the weight of the old average)."),
+            Mistake(lambda a: _right_output(a) and not a.args[1].training
+                    and not torch.equal(a.args[1].running_mean, _fresh(a).running_mean),
+                    "In eval mode the running statistics stay as they are; update them in training mode only."),
+        ],
+        otherwise="Compare with the layer itself: copy.deepcopy(bn)(X), and its running_mean and running_var after.",
+    )
+
+
+EX1 = Exercise(
+    "06.1", "An evaluation-mode output", "number",
+    hint="In evaluation mode the layer standardises x with its running statistics (mind the square root), then "
+         "scales by gamma and shifts by beta. In training mode, think about the mean and variance of a batch of "
+         "one value.",
+    check=batch_norm_eval_output,
+    answer=eval_output,
+    discussion="In training mode the single input is its own batch: mean x, variance 0, so x_hat = 0 and the "
+               "output is beta whatever x is (and nn.BatchNorm1d refuses to train on a batch of one value: "
+               "'Expected more than 1 value per channel').",
+)
+EX2 = Exercise(
+    "06.2", "What batch normalization costs", "number",
+    hint="Learnable: a gamma and a beta per normalised channel or feature. Buffers: list them with "
+         "net.named_buffers() and count the values in each; nn.BatchNorm keeps more than the two statistics.",
+    check=bn_lenet_costs,
+    answer=bn_lenet_costs_answer,
+)
+EX3 = Exercise(
+    "06.3", "Momentum", "number",
+    hint="After k batches of mean mu, starting from 0, the running mean is mu * (1 - (1 - m)^k); here m is the "
+         "momentum you pass to nn.BatchNorm1d, not the default.",
+    check=lambda a: moving_mean_after(a, **MOMENTUM_SETTINGS),
+    answer=lambda: running_mean_after(**MOMENTUM_SETTINGS),
+    outcome="a running mean still well short of the batches' mean. For the second part: a momentum near one over "
+            "the number of batches to average over. Whether exact averages change the test accuracy is one "
+            "observation per run: compare it with the spread between seeds.",
+    discussion="An exponential average with weight m on the new batch gives the batch k steps back the weight "
+               "m(1 - m)^k: it averages over roughly the last 1/m batches, so about a thousand batches need "
+               "m = 0.001. Exact averages (momentum=None, reset_running_stats(), one pass over the training set in "
+               "training mode under torch.no_grad()) remove the lag of the moving averages behind the last "
+               "weights; after a run that ends with small steps the lag is small and so is the change in accuracy.",
+)
+EX4 = Exercise(
+    "06.4", "Larger learning rates", "open question",
+    hint="Keep everything but the learning rate fixed, and look at the training loss of the first epoch as well "
+         "as the final accuracy; a loss of nan means the run diverged.",
+    outcome="LeNet stops learning (a flat or nan loss) at a smaller learning rate than BN-LeNet, which still "
+            "learns at rates where LeNet fails. One run per setting is a single observation.",
+    discussion="Batch normalization makes each layer's output invariant to the scale of the weights in front of "
+               "it: a large step that inflates the weights cannot inflate the activations, and as the weights "
+               "grow the same gradient step changes them relatively less, so the effective step size tunes "
+               "itself. That is the 'larger learning rates' effect; the smoother loss surface of Santurkar et al. "
+               "points the same way. Without normalization, a large step blows the activations up layer after "
+               "layer and the loss diverges.",
+)
+EX5 = Exercise(
+    "06.5", "Layer norm instead of batch norm", "open question",
+    hint="Build the network with nn.GroupNorm(1, C) and nn.LayerNorm(n) where BN-LeNet has its batch norms, then "
+         "compare net.train()(X) and net.eval()(X) on one batch.",
+    outcome="training and evaluation mode give identical outputs (no running statistics, no batch dependence). "
+            "Whether it converges as fast as BN-LeNet is an experiment: compare the curves over a few seeds.",
+    discussion="Layer (and group) normalization standardise each example over its own features, so a batch of one "
+               "is fine and there is nothing to switch at evaluation. It loses batch norm's regularising noise and "
+               "normalises all channels of an example together, which on small CNNs often trains a little slower "
+               "than batch norm; in Transformers, where batch statistics are awkward, it is the standard.",
+)
+EX6 = Exercise(
+    "06.6", "Write batch norm's forward pass", "code",
+    hint="Reduce over every axis except dim 1. In training mode use the batch's statistics and update "
+         "bn.running_mean and bn.running_var in place under torch.no_grad(), with weight bn.momentum on the new "
+         "batch; in eval mode use the running statistics. Which variance goes where is explained above.",
+    check=check_batch_norm_forward,
+    answer=lambda: batch_norm_forward,
+)
+EXERCISES = (EX1, EX2, EX3, EX4, EX5, EX6)

@@ -1,5 +1,6 @@
 """Checks of notebook 06: batch norm in eval mode, its parameters and buffers, and the running mean."""
 
+import copy
 import math
 
 import numpy as np
@@ -115,3 +116,34 @@ def test_without_batch_norm_agrees_with_the_from_scratch_network():
         assert len(plain) == len(net)
         assert sum(isinstance(m, nn.Identity) for m in plain) == 4
         assert count(net) - count(plain) == 2 * FEATURES
+
+
+@pytest.mark.parametrize("shape, training", [((16, 5), True), ((4, 5, 3, 3), True), ((4, 5, 3, 3), False)])
+def test_the_reference_forward_is_pytorchs_batch_norm(shape, training):
+    # 06.6's reference (shown by .solution()) must compute what nn.BatchNorm computes, running statistics included.
+    from coursekit.check.ch06_batch_norm import batch_norm_forward
+
+    torch.manual_seed(0)
+    layer = (nn.BatchNorm1d(5) if len(shape) == 2 else nn.BatchNorm2d(5)).train(training)
+    with torch.no_grad():
+        for t in (layer.weight, layer.bias, layer.running_mean):
+            t.normal_()
+        layer.running_var.uniform_(0.5, 2)
+    ours = copy.deepcopy(layer)
+    X = 3 + 2 * torch.randn(shape)
+    torch.testing.assert_close(batch_norm_forward(X, ours), layer(X))
+    torch.testing.assert_close(ours.running_mean, layer.running_mean)
+    torch.testing.assert_close(ours.running_var, layer.running_var)
+
+
+def test_the_pair_of_counts_is_judged_in_one_line(capsys):
+    from coursekit.check.ch06_batch_norm import bn_lenet_costs, bn_lenet_costs_answer
+
+    right = bn_lenet_costs_answer()
+    assert right == (count(ck.models.bn_lenet()) - count(without_batch_norm(ck.models.bn_lenet())),
+                     sum(b.numel() for b in ck.models.bn_lenet().buffers()))
+    assert bn_lenet_costs(right).correct is True
+    assert bn_lenet_costs((right[0], right[1] + 1)).correct is False
+    assert bn_lenet_costs(right[0]).correct is False
+    assert bn_lenet_costs((right[0], None)).correct is None
+    assert [line[0] for line in capsys.readouterr().out.splitlines()] == ["✔", "✘", "✘", "…"]

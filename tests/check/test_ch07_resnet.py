@@ -80,3 +80,11 @@ FIRST_BLOCK = dict(input_shape=(2, 64, 24, 24), num_channels=64, first_block=Tru
 ])
 def test_resnet_stage_output_shape(capsys, answer, verdict, hint, settings):
     assert_verdict(capsys, check.resnet_stage_output_shape(answer, **settings), verdict, hint)
+
+
+def test_the_residual_block_exercise_accepts_the_packages_basic_block(capsys):
+    # 07.6's reference is a stand-alone copy of ck.models.BasicBlock (its .solution() shows the shortcut too).
+    from coursekit.check.ch07_resnet import check_residual_block
+
+    assert check_residual_block(ck.models.BasicBlock).correct is True
+    assert capsys.readouterr().out.startswith("✔")

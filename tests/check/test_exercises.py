@@ -17,6 +17,7 @@ import coursekit as ck
 from coursekit.check.exercise import Exercise
 from coursekit.exercises import CHAPTERS, all_exercises
 from tests.helpers import MARKS
+from tests.check import wrong_answers_06_11 as wrong
 
 EXERCISES = all_exercises()
 KEYS = [ex.key for ex in EXERCISES]
@@ -46,6 +47,20 @@ TYPICAL_MISTAKES = {
              (lambda ex: nin_block_with_wrong_1x1_inputs, "wrong number of input channels"),
              (lambda ex: nin_block_without_stride, "stride and padding")],
     "04.5": [(lambda ex: 384 * 5 * 5 * 10 + 10, "Linear layer alone")],
+    "06.1": [(lambda ex: 3 * 2 / 4 + 0.5, "divided by the variance")],
+    "06.2": [(lambda ex: (ex.right_answer()[0] // 2, ex.right_answer()[1]), "one vector per channel"),
+             (lambda ex: (ex.right_answer()[0], ex.right_answer()[1] - 4), "num_batches_tracked")],
+    "06.3": [(lambda ex: -2.0, "where the average is heading")],
+    "06.6": [(lambda ex: wrong.bn_always_training, "left in training mode at evaluation"),
+             (lambda ex: wrong.bn_unbiased_output, "unbiased variance"),
+             (lambda ex: wrong.bn_biased_running_var, "running variance is fed the unbiased"),
+             (lambda ex: wrong.bn_no_update, "updates bn.running_mean")],
+    "07.1": [(lambda ex: ex.right_answer() - wrong.count(ck.models.Bottleneck(256, 128, stride=2).shortcut),
+              "shortcut")],
+    "07.2": [(lambda ex: (1, 512, 7, 7), "halves the height and width")],
+    "07.6": [(lambda ex: wrong.ResidualNoShortcutConv, "no longer has the output's shape"),
+             (lambda ex: wrong.ResidualReluBeforeAdd, "ReLU comes after the addition"),
+             (lambda ex: wrong.ResidualAlwaysProjects, "shortcut is the identity")],
 }
 
 
