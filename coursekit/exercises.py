@@ -12,12 +12,17 @@ as the tuple ``EXERCISES``; :data:`CHAPTERS` lists those tuples by chapter.
 
 from __future__ import annotations
 
-from .check import ch04_nin
+from .check import ch00_building_blocks, ch01_lenet, ch02_alexnet, ch03_vgg, ch04_nin, ch05_googlenet
 from .check import ch06_batch_norm, ch07_resnet
 from .check.exercise import Exercise
 
 CHAPTERS: dict[str, tuple[Exercise, ...]] = {
+    "00": ch00_building_blocks.EXERCISES,
+    "01": ch01_lenet.EXERCISES,
+    "02": ch02_alexnet.EXERCISES,
+    "03": ch03_vgg.EXERCISES,
     "04": ch04_nin.EXERCISES,
+    "05": ch05_googlenet.EXERCISES,
     "06": ch06_batch_norm.EXERCISES,
     "07": ch07_resnet.EXERCISES,
 }

@@ -41,4 +41,4 @@ RIGHT = (20, 33, H, W)
          padding=1, dilation=1),
 ])
 def test_conv2d_output_shape(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.conv2d_output_shape(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch00_building_blocks.conv2d_output_shape(answer, **settings), verdict, hint)

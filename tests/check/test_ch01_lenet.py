@@ -29,4 +29,4 @@ ORIGINAL = conv_params(5, 1, 6) + conv_params(5, 6, 16) + FC
     case(ORIGINAL, True, "Right", first_channels=6),
 ])
 def test_lenet_parameters(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.lenet_parameters(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch01_lenet.lenet_parameters(answer, **settings), verdict, hint)

@@ -1,10 +1,12 @@
-"""Checks of notebook 03: a VGG block's parameters and VGG-16's fully connected share."""
+"""Checks of notebook 03: a VGG block's parameters, the fully connected share, VGG-19 against VGG-16,
+VGG-11's receptive field."""
 
 import numpy as np
 import pytest
 import torch
 
 from coursekit import check
+from coursekit.check.helpers import linear_share
 from tests.helpers import assert_verdict, case, conv_params, linear_params
 
 BLOCK = conv_params(3, 256, 512) + 3 * conv_params(3, 512, 512)
@@ -25,7 +27,7 @@ BLOCK = conv_params(3, 256, 512) + 3 * conv_params(3, 512, 512)
     case(conv_params(3, 1, 8), True, "Right", num_convs=1, in_channels=1, out_channels=8),
 ])
 def test_vgg_block_parameters(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.vgg_block_parameters(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch03_vgg.vgg_block_parameters(answer, **settings), verdict, hint)
 
 
 CONVS = [(3, 64), (64, 64), (64, 128), (128, 128), (128, 256), (256, 256), (256, 256),
@@ -34,17 +36,43 @@ FC = linear_params(512 * 7 * 7, 4096) + linear_params(4096, 4096) + linear_param
 SHARE = FC / (FC + sum(conv_params(3, a, b) for a, b in CONVS))
 
 
+def test_the_fully_connected_share_reference_agrees_with_the_package_and_the_formula():
+    for (net,) in check.ch03_vgg.share_nets():
+        assert check.ch03_vgg.fully_connected_share(net) == pytest.approx(linear_share(net)[1])
+    assert check.ch03_vgg.fully_connected_share(check.ch03_vgg.share_nets()[0][0]) == pytest.approx(SHARE)
+
+
+# VGG-19 has one more 3x3 convolution in blocks 3 (256 -> 256), 4 and 5 (512 -> 512).
+EXTRA = conv_params(3, 256, 256) + 2 * conv_params(3, 512, 512)
+
+
 @pytest.mark.parametrize("answer, verdict, hint", [
-    (round(SHARE, 3), True, "over 100 million"),
-    (str(round(SHARE, 2)), True, "Right"),
-    (torch.tensor(SHARE), True, "Right"),
-    (np.float32(SHARE), True, "Right"),
-    (round(100 * SHARE, 1), False, "That is a percentage"),
-    (round(1 - SHARE, 3), False, "share of the convolutions"),
-    (0.5, False, "Not quite (you said 0.5). Sum p.numel() over the nn.Linear layers of ck.models.vgg16()"),
-    (None, None, "replace None with a float between 0 and 1"),
-    (torch.ones(2), False, "you gave a tensor of shape (2,)"),
-    ([0.9, 0.1], False, "you gave a list [0.9, 0.1]"),
+    (EXTRA, True, f"{EXTRA:,}, all in one extra 3x3 convolution"),
+    (EXTRA - 256 - 2 * 512, False, "add the biases"),
+    (2 * conv_params(3, 512, 512), False, "block 3 gets a fourth"),
+    (conv_params(3, 512, 512), False, "each of the last three"),
+    (None, None, "not answered yet"),
 ])
-def test_vgg16_head_share(capsys, answer, verdict, hint):
-    assert_verdict(capsys, check.vgg16_head_share(answer), verdict, hint)
+def test_vgg19_added_parameters(capsys, answer, verdict, hint):
+    assert_verdict(capsys, check.ch03_vgg.vgg19_added_parameters(answer), verdict, hint)
+
+
+def field_of_vgg11():
+    """r += (k - 1) * jump, jump *= s through the eight 3x3 convolutions and five 2x2/2 poolings of VGG-11."""
+    r, jump = 1, 1
+    for num_convs in (1, 1, 2, 2, 2):
+        r += num_convs * 2 * jump
+        r += jump  # the 2x2 pooling
+        jump *= 2
+    return r
+
+
+@pytest.mark.parametrize("answer, verdict, hint", [
+    (field_of_vgg11(), True, f"{field_of_vgg11()}x{field_of_vgg11()} pixels"),
+    (1 + 2 * 8, False, "as if no pooling came before"),
+    (field_of_vgg11() - 16, False, "the last max-pool adds"),
+    (224, False, "whole image"),
+    (None, None, "not answered yet"),
+])
+def test_vgg11_receptive_field(capsys, answer, verdict, hint):
+    assert_verdict(capsys, check.ch03_vgg.vgg11_receptive_field(answer), verdict, hint)

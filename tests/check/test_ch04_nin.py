@@ -34,7 +34,7 @@ def test_the_figures_of_the_lecture_notes():
     case(WIDE, True, "Right", channels=64, bottleneck=16, kernel_size=5),
 ])
 def test_bottleneck_parameters_saved(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.bottleneck_parameters_saved(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch04_nin.bottleneck_parameters_saved(answer, **settings), verdict, hint)
 
 
 LINEAR = 384 * 5 * 5 * 10 + 10

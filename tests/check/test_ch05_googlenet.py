@@ -28,7 +28,7 @@ BLOCK = dict(in_channels=832, c1=384, c2=(192, 384), c3=(48, 128), c4=128)
     case(64 + 128 + 32 + 32, True, "Right", in_channels=192, c1=64, c2=(96, 128), c3=(16, 32), c4=32),
 ])
 def test_inception_out_channels(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.inception_out_channels(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch05_googlenet.inception_out_channels(answer, **settings), verdict, hint)
 
 
 @pytest.mark.parametrize("answer, verdict, hint, settings", [
@@ -44,10 +44,10 @@ def test_inception_out_channels(capsys, answer, verdict, hint, settings):
     case(3 * 9 * 32 * 32, True, "Right", channels=32, kernel_size=7),
 ])
 def test_factorized_conv_parameters(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.factorized_conv_parameters(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch05_googlenet.factorized_conv_parameters(answer, **settings), verdict, hint)
 
 
 @pytest.mark.parametrize("kernel_size", [1, 4])
 def test_factorized_conv_parameters_rejects_an_impossible_exercise(kernel_size):
     with pytest.raises(ValueError, match="kernel_size must be odd"):
-        check.factorized_conv_parameters(1, kernel_size=kernel_size)
+        check.ch05_googlenet.factorized_conv_parameters(1, kernel_size=kernel_size)

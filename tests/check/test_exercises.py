@@ -11,17 +11,88 @@ import re
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 import coursekit as ck
 from coursekit.check.exercise import Exercise
 from coursekit.exercises import CHAPTERS, all_exercises
-from tests.helpers import MARKS
+from coursekit.check.helpers import linear_share
+from tests.check.test_every_check import ODD_ANSWERS
+from tests.helpers import MARKS, conv_params, count, d2l_lenet
 from tests.check import wrong_answers_06_11 as wrong
 
 EXERCISES = all_exercises()
 KEYS = [ex.key for ex in EXERCISES]
 CHECKED = [ex for ex in EXERCISES if ex.kind != "open question"]
+
+
+def corr2d_flipped(X, K, padding=0, stride=1):
+    return F.conv2d(X[None, None], K.flip(0, 1)[None, None], padding=padding, stride=stride)[0, 0]
+
+
+def corr2d_unpadded(X, K, padding=0, stride=1):
+    return F.conv2d(X[None, None], K[None, None], stride=stride)[0, 0]
+
+
+def corr2d_stride_1(X, K, padding=0, stride=1):
+    return F.conv2d(X[None, None], K[None, None], padding=padding)[0, 0]
+
+
+def flatten_features(size):
+    return 16 * (((size - 4 + 4) // 2 - 4) // 2) ** 2
+
+
+def flatten_without_padding(size):
+    return 16 * (((size - 4) // 2 - 4) // 2) ** 2
+
+
+def dropout_unscaled(X, p):
+    return (torch.rand(X.shape) >= p) * X
+
+
+def dropout_keeps_p(X, p):
+    return (torch.rand(X.shape) < p) * X / (1 - p) if p < 1 else X
+
+
+def dropout_nan_at_1(X, p):
+    return (torch.rand(X.shape) >= p) * X / (1 - p)
+
+
+def share_in_percent(net):
+    return 100 * linear_share(net)[1]
+
+
+def share_of_children(net):
+    return sum(count(m) for m in net.children() if isinstance(m, nn.Linear)) / count(net)
+
+
+def share_of_weights(net):
+    linear = sum(m.weight.numel() for m in net.modules() if isinstance(m, nn.Linear))
+    return linear / sum(m.weight.numel() for m in net.modules() if getattr(m, "weight", None) is not None)
+
+
+class InceptionWith(nn.Module):
+    """d2l's Inception block with one of the typical slips switched on."""
+
+    def __init__(self, in_channels, c1, c2, c3, c4, pad=True, dim=1, relu=True, pool_conv=True):
+        super().__init__()
+        self.p1_1 = nn.Conv2d(in_channels, c1, 1)
+        self.p2_1, self.p2_2 = nn.Conv2d(in_channels, c2[0], 1), nn.Conv2d(c2[0], c2[1], 3, padding=int(pad))
+        self.p3_1, self.p3_2 = nn.Conv2d(in_channels, c3[0], 1), nn.Conv2d(c3[0], c3[1], 5, padding=2 * pad)
+        self.p4_1 = nn.MaxPool2d(3, stride=1, padding=1)
+        self.p4_2 = nn.Conv2d(in_channels, c4, 1) if pool_conv else nn.Identity()
+        self.dim, self.act = dim, (F.relu if relu else nn.Identity())
+
+    def forward(self, x):
+        act = self.act
+        branches = (act(self.p1_1(x)), act(self.p2_2(act(self.p2_1(x)))), act(self.p3_2(act(self.p3_1(x)))),
+                    act(self.p4_2(self.p4_1(x))))
+        return torch.cat(branches, dim=self.dim)
+
+
+def inception_with(**slip):
+    return lambda *widths: InceptionWith(*widths, **slip)
 
 
 def nin_block_without_last_relu(c_in, c_out, k, s, p):
@@ -42,11 +113,39 @@ def nin_block_without_stride(c_in, c_out, k, s, p):
 # key -> [(a typical wrong answer, a piece of the line it must get)]; the wrong answers are computed from the
 # exercise's own reference where they can be, so the rows stay right if a model changes.
 TYPICAL_MISTAKES = {
+    "00.1": [(lambda ex: (20, 33, (50 - 3 * 2 - 1) // 2 + 1, 100 - 4), "left out the padding"),
+             (lambda ex: (20, 16) + ex.right_answer()[2:], "channel count becomes out_channels")],
+    "00.2": [(lambda ex: conv_params(3, 64, 64), "ordinary 3x3 convolution"),
+             (lambda ex: ex.right_answer() - 2 * 64, "add the biases")],
+    "00.3": [(lambda ex: ex.right_answer() - 4 * 20, "two bias vectors"),
+             (lambda ex: ex.right_answer() * 3 // 4, "GRU")],
+    "00.4": [(lambda ex: ex.right_answer() / 2, "one step"), (lambda ex: 0.4, "still converges")],
+    "00.6": [(lambda ex: corr2d_flipped, "flipped the kernel"), (lambda ex: corr2d_unpadded, "without padding"),
+             (lambda ex: corr2d_stride_1, "Right for stride 1")],
+    "01.2": [(lambda ex: count(d2l_lenet()), "count of the original LeNet")],
+    "01.5": [(lambda ex: lambda size: 400, "count for 28x28"),
+             (lambda ex: flatten_without_padding, "Right without padding"),
+             (lambda ex: lambda size: flatten_features(size) // 16, "second convolution has 16")],
+    "02.1": [(lambda ex: 256 * 5 * 5, "count for 224x224"), (lambda ex: ex.right_answer() // 256, "one 6x6 map")],
+    "02.2": [(lambda ex: 0.92, "share at 224x224"), (lambda ex: 100 * ex.right_answer(), "percentage")],
+    "02.6": [(lambda ex: dropout_unscaled, "not scaled"), (lambda ex: dropout_keeps_p, "probability to *drop*"),
+             (lambda ex: dropout_nan_at_1, "With p = 1")],
+    "03.1": [(lambda ex: 4 * conv_params(3, 256, 512), "Only the first convolution")],
+    "03.2": [(lambda ex: share_in_percent, "percentage"), (lambda ex: share_of_children, "nested blocks"),
+             (lambda ex: share_of_weights, "Count the biases too")],
+    "03.3": [(lambda ex: conv_params(3, 512, 512), "each of the last three")],
+    "03.4": [(lambda ex: 17, "as if no pooling came before")],
     "04.1": [(lambda ex: -ex.right_answer(), "wrong sign")],
     "04.2": [(lambda ex: nin_block_without_last_relu, "followed by a ReLU"),
              (lambda ex: nin_block_with_wrong_1x1_inputs, "wrong number of input channels"),
              (lambda ex: nin_block_without_stride, "stride and padding")],
     "04.5": [(lambda ex: 384 * 5 * 5 * 10 + 10, "Linear layer alone")],
+    "05.1": [(lambda ex: 176 + 144 + 304 + 40 + 96 + 80, "reduction channels"),
+             (lambda ex: 176 + 304 + 96, "max-pool branch")],
+    "05.2": [(lambda ex: 96 * 96 * 7 * 7, "single 7x7"), (lambda ex: 96 * 96 * 9, "need 3 of them")],
+    "05.6": [(lambda ex: inception_with(pad=False), "pad the 3x3"), (lambda ex: inception_with(dim=0), "dim=1"),
+             (lambda ex: inception_with(relu=False), "ends with a ReLU"),
+             (lambda ex: inception_with(pool_conv=False), "pooling branch keeps the input's channels")],
     "06.1": [(lambda ex: 3 * 2 / 4 + 0.5, "divided by the variance")],
     "06.2": [(lambda ex: (ex.right_answer()[0] // 2, ex.right_answer()[1]), "one vector per channel"),
              (lambda ex: (ex.right_answer()[0], ex.right_answer()[1] - 4), "num_batches_tracked")],
@@ -108,6 +207,14 @@ def test_a_typical_wrong_answer_gets_the_matching_feedback(capsys, key, wrong, p
 
 
 @pytest.mark.parametrize("ex", CHECKED, ids=[ex.key for ex in CHECKED])
+def test_any_answer_gets_exactly_one_verdict_line(capsys, ex):
+    for answer in ODD_ANSWERS:
+        verdict = ex.check(answer)
+        out = capsys.readouterr().out
+        assert out.count("\n") == 1 and out.startswith(MARKS[verdict.correct]), (ex.key, answer, out)
+
+
+@pytest.mark.parametrize("ex", CHECKED, ids=[ex.key for ex in CHECKED])
 def test_none_is_not_answered_yet(capsys, ex):
     assert ex.check(None).correct is None
     assert capsys.readouterr().out.startswith(MARKS[None] + "not answered yet")
@@ -166,7 +273,7 @@ def test_solutions_with_numbers_are_computed_not_typed():
     # prose the package declares (titles, hints, outcomes, discussions given as text) is a size from the question.
     for ex in EXERCISES:
         for text in (ex.title, ex.outcome, ex.hint_text, ex.discussion if isinstance(ex.discussion, str) else ""):
-            assert not re.search(r"\d[\d,]{3,}", text), f"{ex.key}: a typed figure in {text!r}"
+            assert not re.search(r"\d{1,3}(,\d{3})+|\d{4,}", text), f"{ex.key}: a typed figure in {text!r}"
 
 
 @pytest.mark.parametrize("kwargs, message", [
