@@ -6,7 +6,10 @@ from typing import Any
 
 import torch
 
+from .. import models
 from ..inspect import count_params
+from .code import Attempt, Mistake, judge_code, same_number
+from .exercise import Exercise
 from .helpers import output_shape
 from .verdict import Slip, Verdict, judge
 
@@ -95,3 +98,134 @@ def dense_block_parameters(answer: Any, num_convs: int = 3, in_channels: int = 1
         otherwise="Layer i (from 0) sees c_i = in_channels + i * growth_rate channels and has 2 * c_i BatchNorm "
                   "parameters plus (9 * c_i + 1) * growth_rate for its convolution; add the layers up.",
     )
+
+
+def transition_channels_answer(in_channels: int = 24, num_convs: int = 16, growth_rate: int = 12) -> int:
+    """The right answer of 08.1: channels after ``DenseBlock(num_convs, in_channels, growth_rate)`` and its
+    halving transition, read from the built block."""
+    dense = models.DenseBlock(num_convs, in_channels, growth_rate).out_channels
+    return dense // 2
+
+
+# --- 08.6: a DenseNet's output channels as a function ---------------------------------------------------
+
+
+def densenet_out_channels(num_channels: int, growth_rate: int, arch: tuple[int, ...]) -> int:
+    """The channels of DenseNet's last feature map (what its Linear layer receives): ``num_channels`` out of the
+    stem, dense blocks of ``arch[i]`` layers adding ``growth_rate`` channels each, a transition halving the
+    channels after every block but the last."""
+    channels = num_channels
+    for i, num_convs in enumerate(arch):
+        channels += num_convs * growth_rate       # every layer concatenates growth_rate new channels
+        if i < len(arch) - 1:
+            channels //= 2                        # the transition's 1x1 convolution halves them
+    return channels
+
+
+# (num_channels, growth_rate, arch): DenseNet-BC-100's blocks, a small network, and odd counts that halve unevenly.
+DENSENET_TRIALS = [(24, 12, (16, 16, 16)), (16, 8, (2, 3)), (15, 7, (2, 3, 1))]
+
+
+def _variant(args: tuple, *, halve_last: bool = False, halve: bool = True, new_only: bool = False,
+             per_block: bool = False) -> int:
+    """Channels under one of the usual slips of the bookkeeping."""
+    channels, growth, arch = args
+    for i, num_convs in enumerate(arch):
+        new = growth if per_block else num_convs * growth
+        last = i == len(arch) - 1
+        if halve and (halve_last or not last):
+            channels = channels + new // 2 if new_only else (channels + new) // 2
+        else:
+            channels += new
+    return channels
+
+
+def _gives(a: Attempt, **slip: bool) -> bool:
+    return a.got == _variant(a.args, **slip) != a.expected
+
+
+def check_densenet_out_channels(answer: Any) -> Verdict:
+    """Exercise 08.6: the learner's ``densenet_out_channels(num_channels, growth_rate, arch)``."""
+    return judge_code(
+        answer, densenet_out_channels, DENSENET_TRIALS,
+        what="your function densenet_out_channels(num_channels, growth_rate, arch)",
+        compare=same_number,
+        right="each block adds num_convs * growth_rate channels to what it receives, and each transition but none "
+              "after the last block halves the total, rounding down (//).",
+        mistakes=[
+            Mistake(lambda a: _gives(a, halve=False),
+                    "The channels only grow in your count: a transition layer after every block but the last halves "
+                    "them with its 1x1 convolution."),
+            Mistake(lambda a: _gives(a, halve_last=True),
+                    "No transition follows the last block: its output goes to BN, ReLU and global average pooling "
+                    "with all its channels."),
+            Mistake(lambda a: _gives(a, new_only=True),
+                    "The transition halves all the channels of the block's output, the block's input included, not "
+                    "only the new ones."),
+            Mistake(lambda a: _gives(a, per_block=True),
+                    "The growth rate is per layer: a block of num_convs layers adds num_convs * growth_rate channels."),
+        ],
+        otherwise="Follow the channels block by block; check with ck.models.densenet(num_channels=..., "
+                  "growth_rate=..., arch=...)[-1].in_features.",
+    )
+
+
+EX1 = Exercise(
+    "08.1", "Channel bookkeeping", "number",
+    hint="Each layer of a dense block concatenates growth_rate new channels to everything before it; the "
+         "transition's 1x1 convolution then keeps half of the total.",
+    check=lambda a: dense_transition_channels(a, in_channels=24, num_convs=16, growth_rate=12),
+    answer=transition_channels_answer,
+)
+EX2 = Exercise(
+    "08.2", "Parameters of a dense block", "number",
+    hint="Layer i sees in_channels + i * growth_rate channels: a BatchNorm with two parameters per input channel, "
+         "then a 3x3 convolution to growth_rate channels with biases. Sum over the layers.",
+    check=lambda a: dense_block_parameters(a, num_convs=3, in_channels=16, growth_rate=8),
+    answer=lambda: count_params(models.DenseBlock(3, 16, 8)).total,
+)
+EX3 = Exercise(
+    "08.3", "Memory of the concatenations", "open question",
+    hint="Split the sum into L copies of c_0 and k times the sum of i for i from 0 to L - 1; then divide by the "
+         "output's (c_0 + L k) H W and look at large L.",
+    outcome="a closed form quadratic in L, and a ratio to the output that grows roughly linearly with L, like the "
+            "ratio column of the memory table.",
+    discussion="The inputs hold H W (L c_0 + k L (L - 1) / 2) values: each layer copies everything before it. "
+               "Divided by the output's (c_0 + L k) H W, the ratio tends to about (L - 1) / 2 once L k is much "
+               "larger than c_0: it grows linearly with the number of layers, so the memory of a block grows with "
+               "the square of its depth. This is why DenseNet keeps its blocks short, and why memory-efficient "
+               "implementations recompute the concatenations in the backward pass instead of keeping them.",
+)
+EX4 = Exercise(
+    "08.4", "Growth rate", "open question",
+    hint="Write the channel table from the stem's 64 with 16 added per layer, and remember that a 3x3 "
+         "convolution's weights are proportional to its input channels times its output channels.",
+    outcome="the parameter count falls by much more than half; the time per epoch falls too, usually by less. "
+            "The change in test accuracy is one observation per run: compare it with the spread between seeds.",
+    discussion="Every convolution's weights are (input channels) x (growth rate) x 9, and the input channels "
+               "themselves grow by the growth rate per layer, so halving it roughly halves both factors of the "
+               "new channels' share: the dense layers' weights fall towards a quarter, the stem and the Linear "
+               "layer change little. Time follows the arithmetic only partly: the stem and memory traffic of the "
+               "concatenations do not shrink as fast.",
+)
+EX5 = Exercise(
+    "08.5", "Add instead of concatenate", "open question",
+    hint="With addition every layer's input keeps the block's input channels: each conv_block then maps "
+         "in_channels to in_channels, and the block's output has in_channels channels.",
+    outcome="a network that keeps a constant width inside each block (no growth), with fewer or more parameters "
+            "depending on the width you choose; the memory kept for backward falls because nothing is "
+            "concatenated. Compare the accuracy over a few seeds before concluding.",
+    discussion="Adding instead of concatenating turns the dense block into a residual-like block: each layer sees "
+               "the sum of the earlier outputs instead of all of them side by side, so later layers can no longer "
+               "pick out an early feature map on its own. Its input stays in_channels wide, so the layers must "
+               "output in_channels channels, and the cost of the concatenations (copies kept for backward) goes "
+               "away.",
+)
+EX6 = Exercise(
+    "08.6", "Write DenseNet's channel count", "code",
+    hint="Start from num_channels and walk through arch: what does a block of n layers add, and what does the "
+         "layer after each block do to the count? Mind the last block, and use // for whole channels.",
+    check=check_densenet_out_channels,
+    answer=lambda: densenet_out_channels,
+)
+EXERCISES = (EX1, EX2, EX3, EX4, EX5, EX6)

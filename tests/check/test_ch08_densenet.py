@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import coursekit as ck
 from coursekit import check
 from tests.helpers import assert_verdict, case
 
@@ -81,3 +82,13 @@ def test_dense_block_parameters(capsys, answer, verdict, hint, settings):
 def test_an_impossible_exercise_raises(check_name, settings):
     with pytest.raises(ValueError, match="must be a positive int"):
         getattr(check, check_name)(1, **settings)
+
+
+@pytest.mark.parametrize("num_channels, growth_rate, arch", [(64, 32, (4, 4, 4, 4)), (24, 12, (16, 16, 16)),
+                                                             (15, 7, (2, 3, 1)), (8, 4, (5,))])
+def test_the_channel_count_reference_matches_the_built_network(num_channels, growth_rate, arch):
+    # 08.6's reference (shown by .solution()) must give the in_features of ck.models.densenet's Linear layer.
+    from coursekit.check.ch08_densenet import densenet_out_channels
+
+    net = ck.models.densenet(num_channels=num_channels, growth_rate=growth_rate, arch=arch)
+    assert densenet_out_channels(num_channels, growth_rate, arch) == net[-1].in_features

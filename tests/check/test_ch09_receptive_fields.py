@@ -103,3 +103,17 @@ def test_dilated_receptive_field(capsys, answer, verdict, hint, settings):
 ])
 def test_multipath_receptive_field(capsys, answer, verdict, hint):
     assert_verdict(capsys, check.multipath_receptive_field(answer), verdict, hint)
+
+
+def test_the_recurrence_reference_agrees_with_ck_receptive_field():
+    # 09.6's reference (shown by .solution()) must agree with the package's graph-based receptive_field, on the
+    # exercise's networks and on d2l's LeNet up to its second pooling layer.
+    from torch import nn
+
+    import coursekit as ck
+    from coursekit.check.ch09_receptive_fields import _receptive_trials, receptive_field_of
+
+    nets = [net for (net,) in _receptive_trials()] + [ck.models.lenet()[:6],
+                                                       nn.Sequential(nn.Conv2d(1, 1, (3, 3), dilation=(4, 4)))]
+    for net in nets:
+        assert receptive_field_of(net) == ck.receptive_field(net, (1, 1, 64, 64))[-1].rf[0]

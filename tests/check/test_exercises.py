@@ -160,6 +160,19 @@ TYPICAL_MISTAKES = {
     "07.6": [(lambda ex: wrong.ResidualNoShortcutConv, "no longer has the output's shape"),
              (lambda ex: wrong.ResidualReluBeforeAdd, "ReLU comes after the addition"),
              (lambda ex: wrong.ResidualAlwaysProjects, "shortcut is the identity")],
+    "08.1": [(lambda ex: 2 * ex.right_answer(), "halves the channels"),
+             (lambda ex: 16 * 12, "only the new channels")],
+    "08.2": [(lambda ex: ex.right_answer() - 3 * 8, "biases")],
+    "08.6": [(lambda ex: wrong.densenet_channels_without_transitions, "halves them"),
+             (lambda ex: wrong.densenet_channels_halving_the_last_block, "No transition follows the last block"),
+             (lambda ex: wrong.densenet_channels_float, "whole number")],
+    "09.1": [(lambda ex: 1 + sum(k - 1 for k in (7, 3, 3, 3, 3)), "every jump set to 1")],
+    "09.2": [(lambda ex: ex.right_answer() - 2 * 4 + 2, "jump")],
+    "09.3": [(lambda ex: 1 + 6 * 2, "without dilation")],
+    "09.4": [(lambda ex: ex.right_answer() - 16 + 4, "not 4")],
+    "09.6": [(lambda ex: wrong.field_without_jump, "product of the strides"),
+             (lambda ex: wrong.field_with_padding, "Padding adds zeros"),
+             (lambda ex: wrong.field_without_pooling, "Pooling layers")],
 }
 
 

@@ -90,3 +90,78 @@ class ResidualAlwaysProjects(ResidualReluBeforeAdd):
 def count(module: nn.Module) -> int:
     """Parameters of a module, counted directly."""
     return sum(p.numel() for p in module.parameters())
+
+
+def densenet_channels_without_transitions(num_channels, growth_rate, arch):
+    return num_channels + growth_rate * sum(arch)
+
+
+def densenet_channels_halving_the_last_block(num_channels, growth_rate, arch):
+    for num_convs in arch:
+        num_channels = (num_channels + num_convs * growth_rate) // 2
+    return num_channels
+
+
+def densenet_channels_float(num_channels, growth_rate, arch):
+    for i, num_convs in enumerate(arch):
+        num_channels += num_convs * growth_rate
+        if i < len(arch) - 1:
+            num_channels /= 2
+    return num_channels
+
+
+def _field(net, *, jump=True, padding=False, pools=True):
+    field, j = 1, 1
+    for layer in net:
+        if isinstance(layer, nn.Conv2d) or (pools and isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d))):
+            k = layer.kernel_size[0] if isinstance(layer.kernel_size, tuple) else layer.kernel_size
+            s = layer.stride[0] if isinstance(layer.stride, tuple) else layer.stride
+            d = getattr(layer, "dilation", 1)
+            d = d[0] if isinstance(d, tuple) else d
+            p = layer.padding[0] if isinstance(layer.padding, tuple) else layer.padding
+            field += (d * (k - 1) + (2 * p if padding else 0)) * j
+            j = j * s if jump else 1
+    return field
+
+
+def field_without_jump(net):
+    return _field(net, jump=False)
+
+
+def field_with_padding(net):
+    return _field(net, padding=True)
+
+
+def field_without_pooling(net):
+    return _field(net, pools=False)
+
+
+def grouped_bottleneck_ungrouped(channels, width, groups):
+    return (channels + 1) * width + (9 * width + 1) * width + (width + 1) * channels
+
+
+def grouped_bottleneck_without_biases(channels, width, groups):
+    return channels * width + 9 * width // groups * width + width * channels
+
+
+def grouped_bottleneck_dividing_biases(channels, width, groups):
+    return (channels + 1) * width + (9 * width + 1) * width // groups + (width + 1) * channels
+
+
+def _mask(values, n_pruned):
+    mask = torch.ones_like(values)
+    mask.view(-1)[values.flatten().argsort()[:n_pruned]] = 0
+    return mask
+
+
+def prune_the_largest(weight, amount):
+    return _mask(-weight.abs(), round(amount * weight.numel()))
+
+
+def prune_per_row(weight, amount):
+    rows = weight.reshape(weight.shape[0], -1)
+    return torch.stack([_mask(row.abs(), round(amount * row.numel())) for row in rows]).reshape(weight.shape)
+
+
+def prune_returning_the_weight(weight, amount):
+    return weight * _mask(weight.abs(), round(amount * weight.numel()))
