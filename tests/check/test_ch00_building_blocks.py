@@ -1,11 +1,13 @@
-"""Checks of notebook 00: the output shape of a convolution."""
+"""Checks of notebook 00: the output shape of a convolution, the new exercises' answers, corr2d's reference."""
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
+import coursekit as ck
 from coursekit import check
-from tests.helpers import assert_verdict, case
+from tests.helpers import assert_verdict, case, conv_params
 
 
 def side(n, k, s, p, d):
@@ -42,3 +44,17 @@ RIGHT = (20, 33, H, W)
 ])
 def test_conv2d_output_shape(capsys, answer, verdict, hint, settings):
     assert_verdict(capsys, check.ch00_building_blocks.conv2d_output_shape(answer, **settings), verdict, hint)
+
+
+def test_the_answers_of_the_new_exercises_follow_the_formulas():
+    assert ck.exercise("00.2").right_answer() == conv_params(3, 64, 64, groups=64) + conv_params(1, 64, 64)
+    assert ck.exercise("00.3").right_answer() == 4 * (20 * 10 + 20 * 20 + 2 * 20)  # four gates, two biases each
+    # f = 0.1 x1^2 + 2 x2^2: the steep curvature is 4, and a step multiplies x2 by 1 - 4 lr, which is -1 at lr 0.5
+    assert ck.exercise("00.4").right_answer() == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("h, w, kh, kw, padding, stride", [(6, 7, 3, 2, 1, 1), (9, 5, 4, 1, 0, 2), (3, 3, 3, 3, 2, 3)])
+def test_the_corr2d_reference_is_conv2d(h, w, kh, kw, padding, stride):
+    X, K = torch.randn(h, w), torch.randn(kh, kw)
+    want = F.conv2d(X[None, None], K[None, None], padding=padding, stride=stride)[0, 0]
+    torch.testing.assert_close(check.ch00_building_blocks.corr2d_reference(X, K, padding, stride), want)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from coursekit import check
-from tests.helpers import assert_verdict, case, conv_params, linear_params
+from tests.helpers import assert_verdict, case, conv_params, d2l_lenet, linear_params
 
 FC = linear_params(400, 120) + linear_params(120, 84) + linear_params(84, 10)
 RIGHT = conv_params(5, 1, 16) + conv_params(5, 16, 16) + FC
@@ -30,3 +30,9 @@ ORIGINAL = conv_params(5, 1, 6) + conv_params(5, 6, 16) + FC
 ])
 def test_lenet_parameters(capsys, answer, verdict, hint, settings):
     assert_verdict(capsys, check.ch01_lenet.lenet_parameters(answer, **settings), verdict, hint)
+
+
+@pytest.mark.parametrize("size", [12, 13, 28, 31, 64, 99])
+def test_the_flatten_formula_matches_lenet_itself(size):
+    features = d2l_lenet()[:7](torch.zeros(1, 1, size, size)).shape[1]  # up to and including Flatten
+    assert check.ch01_lenet.lenet_flatten_features(size) == features

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import coursekit as ck
 from coursekit import check
 from tests.helpers import assert_verdict, case
 
@@ -51,3 +52,8 @@ def test_factorized_conv_parameters(capsys, answer, verdict, hint, settings):
 def test_factorized_conv_parameters_rejects_an_impossible_exercise(kernel_size):
     with pytest.raises(ValueError, match="kernel_size must be odd"):
         check.ch05_googlenet.factorized_conv_parameters(1, kernel_size=kernel_size)
+
+
+def test_the_new_blocks_answers_follow_the_formulas():
+    assert ck.exercise("05.1").right_answer() == 176 + 304 + 96 + 80  # the last layer of each branch
+    assert ck.exercise("05.2").right_answer() == 3 * 3 * 3 * 96 * 96  # three bias-free 3x3 layers see 7x7
