@@ -110,7 +110,8 @@ EX1 = Exercise(
     discussion="Sigmoids saturate: their gradient is at most 0.25 and vanishes for large inputs, so the sigmoid "
                "LeNet needs a large learning rate and many epochs before it leaves chance level. ReLU passes the "
                "gradient unchanged where it is active, and max-pooling keeps the strongest response, so the "
-               "modern version learns in fewer epochs; it also tolerates, and needs, a smaller learning rate.",
+               "modern version learns in fewer epochs; it also tolerates, and needs, a smaller learning rate. "
+               "ck.models.lenet_modern() is this network.",
 )
 EX2 = Exercise(
     "01.2", "Parameters of a LeNet with 16 first channels", "number",
