@@ -7,8 +7,10 @@ every time). For each tuple the engine calls both, and ``compare`` says whether
 the learner's result matches the reference's. On the first mismatch the
 exercise's :class:`Mistake` detectors are tried in order on the :class:`Attempt`,
 each recognising a typical slip (forgot the padding, concatenated on the wrong
-axis...) from what the learner's code returned or raised; the first that matches gives the line,
-else a general "Not quite" that says on which input the results differ.
+axis...) from what the learner's code returned or raised; the first that
+matches gives the line, else a general "Not quite" says on which input the
+results differ. The learner's code gets copies of the tensors it is given, so
+an in-place operation in it cannot change what it is compared with.
 
 Like :func:`~coursekit.check.verdict.judge`, it prints one line, returns a
 :class:`~coursekit.check.verdict.Verdict` and never raises because of the
@@ -116,7 +118,7 @@ def judge_code(answer: Any, reference: Callable[..., Any], trials: Sequence[tupl
         expected = reference(*args)
         got, error = None, None
         try:
-            got = answer(*args)
+            got = answer(*(a.clone() if isinstance(a, torch.Tensor) else a for a in args))
             if got is None:
                 return _say(None, f"not answered yet: {what} returns None; write its body and run the cell again.")
             difference = compare(got, expected, args)

@@ -115,3 +115,11 @@ def test_same_module_leaves_a_module_in_another_order_to_its_shapes():
             return torch.relu(nn.functional.conv2d(x, self.weight, self.bias, padding=1))
 
     assert COMPARE(Reordered(), block(3, 4), (3, 4)) is None
+
+
+def test_the_learners_code_gets_copies_of_the_inputs(capsys):
+    def doubles_in_place(x):
+        return x.mul_(2)
+
+    assert_verdict(capsys, judge_double(doubles_in_place), True, "Right")
+    assert torch.equal(TRIALS[0][0], torch.arange(6.0).reshape(2, 3))
