@@ -13,7 +13,7 @@ as the tuple ``EXERCISES``; :data:`CHAPTERS` lists those tuples by chapter.
 from __future__ import annotations
 
 from .check import ch00_building_blocks, ch01_lenet, ch02_alexnet, ch03_vgg, ch04_nin, ch05_googlenet
-from .check import ch06_batch_norm, ch07_resnet, ch08_densenet, ch09_receptive_fields
+from .check import ch06_batch_norm, ch07_resnet, ch08_densenet, ch09_receptive_fields, ch10_cost_of_architectures
 from .check.exercise import Exercise
 
 CHAPTERS: dict[str, tuple[Exercise, ...]] = {
@@ -27,6 +27,7 @@ CHAPTERS: dict[str, tuple[Exercise, ...]] = {
     "07": ch07_resnet.EXERCISES,
     "08": ch08_densenet.EXERCISES,
     "09": ch09_receptive_fields.EXERCISES,
+    "10": ch10_cost_of_architectures.EXERCISES,
 }
 """Every chapter's exercises, in the order of the notebook's list."""
 

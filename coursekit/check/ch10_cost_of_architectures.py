@@ -12,6 +12,8 @@ from typing import Any
 from torch import nn
 
 from ..inspect import count_params, flops, memory
+from .code import Attempt, Mistake, judge_code, same_number
+from .exercise import Exercise
 from .verdict import Slip, Verdict, close, judge
 
 
@@ -121,3 +123,139 @@ def activation_bytes(answer: Any) -> Verdict:
         otherwise=f"Output shape (1, {channels}, 224, 224), so {channels}*224*224 values of 4 bytes; check with "
                   "ck.inspect.memory(layer, (1, 3, 224, 224)).activations.",
     )
+
+
+# 10.2 asks about a 5x5 convolution from 96 to 192 channels, a size the notebook's ratio table does not list.
+SEPARABLE_SETTINGS = dict(in_channels=96, out_channels=192, kernel_size=5)
+
+
+def separable_ratio_answer(in_channels: int, out_channels: int, kernel_size: int) -> float:
+    """The weights of a depthwise separable convolution over those of the ordinary one, counted on real layers."""
+    depthwise = nn.Conv2d(in_channels, in_channels, kernel_size, groups=in_channels, bias=False)
+    pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+    ordinary = nn.Conv2d(in_channels, out_channels, kernel_size, bias=False)
+    return (count_params(depthwise).total + count_params(pointwise).total) / count_params(ordinary).total
+
+
+def vgg16_first_conv_bytes() -> int:
+    """The right answer of 10.4: bytes of VGG-16's first convolution's output for one 224x224 image, float32."""
+    from ..models import VGG16_ARCH, vgg_block
+
+    return memory(vgg_block(VGG16_ARCH[0][0], 3, VGG16_ARCH[0][1])[0], (1, 3, 224, 224)).activations
+
+
+def _batch_of_128() -> str:
+    one = vgg16_first_conv_bytes()
+    return (f"For a batch of 128: 128 x {one:,} = {128 * one:,} bytes ({128 * one / 2**30:.2f} GiB), for this one "
+            "layer's output alone; training keeps it, and those of the other layers, for the backward pass.")
+
+
+# --- 10.6: the parameters of a bottleneck with a grouped 3x3 convolution, as a function ----------------
+
+
+def grouped_bottleneck_parameters(channels: int, width: int, groups: int) -> int:
+    """Parameters of ResNeXt's bottleneck without batch norm: a 1x1 convolution from ``channels`` to ``width``,
+    a 3x3 convolution on ``width`` channels in ``groups`` groups, and a 1x1 back to ``channels``, biases
+    included."""
+    reduce = (channels + 1) * width                    # 1x1: every output reads all the inputs
+    grouped = (3 * 3 * width // groups + 1) * width    # 3x3: every output reads only its group's width / groups
+    expand = (width + 1) * channels
+    return reduce + grouped + expand
+
+
+# (channels, width, groups): ResNeXt's 32x4d-like widths, a small block and one with a width of 8 per group.
+GROUPED_TRIALS = [(256, 128, 32), (64, 32, 4), (48, 24, 3)]
+
+
+def grouped_variant(args: tuple, *, divide: bool = True, bias: bool = True, divide_bias: bool = False,
+                    divide_all: bool = False, one_group: bool = False) -> int:
+    """The count under one of the usual slips, for the detectors."""
+    c, w, g = args
+    b = 1 if bias else 0
+    reduce = (c // g if divide_all else c) * w + b * w
+    grouped_weights = 9 * (w // g if divide or divide_all else w) * (w // g if one_group else w)
+    grouped_bias = b * (w // g if divide_bias or one_group else w)
+    expand = (w // g if divide_all else w) * c + b * c
+    return reduce + grouped_weights + grouped_bias + expand
+
+
+def _slip(a: Attempt, **variant: bool) -> bool:
+    return a.got == grouped_variant(a.args, **variant) != a.expected
+
+
+def check_grouped_bottleneck(answer: Any) -> Verdict:
+    """Exercise 10.6: the learner's ``grouped_bottleneck_parameters(channels, width, groups)``."""
+    return judge_code(
+        answer, grouped_bottleneck_parameters, GROUPED_TRIALS,
+        what="your function grouped_bottleneck_parameters(channels, width, groups)",
+        compare=same_number,
+        right="the two 1x1 convolutions are ordinary, (c_in + 1) * c_out each; the grouped 3x3 has "
+              "(9 * width / groups + 1) * width: groups divide the weights, not the filters or their biases.",
+        mistakes=[
+            Mistake(lambda a: _slip(a, divide=False),
+                    "You counted the 3x3 convolution as if it had no groups: each of its filters reads only the "
+                    "width / groups channels of its own group, so divide its weights by groups."),
+            Mistake(lambda a: _slip(a, bias=False),
+                    "You forgot the biases: every convolution has one per output channel."),
+            Mistake(lambda a: _slip(a, divide_bias=True),
+                    "Groups divide the weights, not the biases: the grouped convolution still has one bias per "
+                    "output channel, width of them."),
+            Mistake(lambda a: _slip(a, one_group=True),
+                    "That is one group of the 3x3 convolution: the layer has groups of them side by side, "
+                    "width output channels in all."),
+            Mistake(lambda a: _slip(a, divide_all=True),
+                    "Only the 3x3 convolution is grouped; the two 1x1 convolutions read all their input channels."),
+        ],
+        otherwise="Build the block with nn.Conv2d(..., groups=groups) and compare with "
+                  "sum(p.numel() for p in block.parameters()).",
+    )
+
+
+EX1 = Exercise(
+    "10.1", "Grouped convolution", "number",
+    hint="With g groups every filter reads only C_in / g input channels; the number of filters, and so of biases, "
+         "does not change.",
+    check=conv_parameters,
+    answer=lambda: count_params(nn.Conv2d(64, 128, 3, groups=4)).total,
+)
+EX2 = Exercise(
+    "10.2", "Separable ratio, 5x5", "number",
+    hint="Count the depthwise weights (K*K per input channel), the pointwise ones (C_in*C_out) and the ordinary "
+         "convolution's (K*K*C_in*C_out), then divide the sum of the first two by the third.",
+    check=lambda a: separable_ratio(a, **SEPARABLE_SETTINGS),
+    answer=lambda: separable_ratio_answer(**SEPARABLE_SETTINGS),
+)
+EX3 = Exercise(
+    "10.3", "Multiply-adds", "number",
+    hint="Find the output's height and width with floor((H + 2p - K) / s) + 1; every output value takes "
+         "K*K*C_in multiply-adds.",
+    check=conv_macs,
+    answer=lambda: flops(nn.Conv2d(64, 128, 3, stride=2, padding=1), (1, 64, 56, 56)).macs,
+)
+EX4 = Exercise(
+    "10.4", "Activation memory", "number",
+    hint="The output has the layer's out_channels maps of the input's height and width (padding 1 keeps it); a "
+         "float32 takes 4 bytes.",
+    check=activation_bytes,
+    answer=vgg16_first_conv_bytes,
+    discussion=_batch_of_128,
+)
+EX5 = Exercise(
+    "10.5", "A lighter VGG", "open question",
+    hint="Count before and after with ck.count_params and ck.flops, and measure the activations with "
+         "ck.inspect.memory; compare the three ratios.",
+    outcome="parameters and multiply-adds fall by large factors; the activation memory changes least (it may "
+            "even grow).",
+    discussion="The head held most of VGG-16's parameters and separable convolutions cut the convolutions' "
+               "weights and multiply-adds by roughly 1/C_out + 1/9. The feature maps, however, keep their "
+               "channels and sizes (a separable layer even adds the depthwise output as an extra map), so the "
+               "memory of the activations, which dominates training at large batches, barely moves.",
+)
+EX6 = Exercise(
+    "10.6", "Write a grouped bottleneck's parameter count", "code",
+    hint="Count the three convolutions one by one with (K*K*C_in/groups + 1)*C_out, using groups only where the "
+         "layer is grouped. Which of the terms do the groups divide?",
+    check=check_grouped_bottleneck,
+    answer=lambda: grouped_bottleneck_parameters,
+)
+EXERCISES = (EX1, EX2, EX3, EX4, EX5, EX6)

@@ -28,7 +28,7 @@ GROUPED = conv_params(3, 64, 128, groups=4)
     case(152, True, "Right", in_channels=4, out_channels=8, kernel_size=3, groups=2),
 ])
 def test_conv_parameters(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.conv_parameters(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch10_cost_of_architectures.conv_parameters(answer, **settings), verdict, hint)
 
 
 SEPARABLE = 1 / 128 + 1 / 9  # depthwise 1/C_out + pointwise 1/(K*K)
@@ -56,7 +56,7 @@ SEPARABLE = 1 / 128 + 1 / 9  # depthwise 1/C_out + pointwise 1/(K*K)
     case(1 / 24 + 1 / 7**2, True, "Right", in_channels=8, out_channels=24, kernel_size=7),
 ])
 def test_separable_ratio(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.separable_ratio(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch10_cost_of_architectures.separable_ratio(answer, **settings), verdict, hint)
 
 
 OUT = (56 + 2 * 1 - 3) // 2 + 1  # 28
@@ -81,7 +81,7 @@ MACS = OUT * OUT * 3 * 3 * 64 * 128
          size=14),  # LeNet's second convolution
 ])
 def test_conv_macs(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.conv_macs(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch10_cost_of_architectures.conv_macs(answer, **settings), verdict, hint)
 
 
 BYTES = 64 * 224 * 224 * 4  # VGG-16's first convolution: 64 float32 maps of 224x224
@@ -104,4 +104,16 @@ BYTES = 64 * 224 * 224 * 4  # VGG-16's first convolution: 64 float32 maps of 224
     ([64, 224, 224], False, "you gave a list [64, 224, 224]"),
 ])
 def test_activation_bytes(capsys, answer, verdict, hint):
-    assert_verdict(capsys, check.activation_bytes(answer), verdict, hint)
+    assert_verdict(capsys, check.ch10_cost_of_architectures.activation_bytes(answer), verdict, hint)
+
+
+@pytest.mark.parametrize("channels, width, groups", [(256, 128, 32), (64, 32, 4), (48, 24, 3), (8, 8, 8)])
+def test_the_grouped_bottleneck_reference_counts_what_pytorch_builds(channels, width, groups):
+    # 10.6's reference (shown by .solution()) must count the parameters of the layers it describes.
+    from torch import nn
+
+    from coursekit.check.ch10_cost_of_architectures import grouped_bottleneck_parameters
+
+    block = nn.Sequential(nn.Conv2d(channels, width, 1), nn.Conv2d(width, width, 3, groups=groups),
+                          nn.Conv2d(width, channels, 1))
+    assert grouped_bottleneck_parameters(channels, width, groups) == sum(p.numel() for p in block.parameters())

@@ -173,6 +173,13 @@ TYPICAL_MISTAKES = {
     "09.6": [(lambda ex: wrong.field_without_jump, "product of the strides"),
              (lambda ex: wrong.field_with_padding, "Padding adds zeros"),
              (lambda ex: wrong.field_without_pooling, "Pooling layers")],
+    "10.1": [(lambda ex: ex.right_answer() - 128, "add the biases")],
+    "10.2": [(lambda ex: 1 / ex.right_answer(), "Upside down"), (lambda ex: 1 / 96 + 1 / 25, "C_out = 192")],
+    "10.3": [(lambda ex: 2 * ex.right_answer(), "counts FLOPs")],
+    "10.4": [(lambda ex: ex.right_answer() // 4, "number of values")],
+    "10.6": [(lambda ex: wrong.grouped_bottleneck_ungrouped, "as if it had no groups"),
+             (lambda ex: wrong.grouped_bottleneck_without_biases, "forgot the biases"),
+             (lambda ex: wrong.grouped_bottleneck_dividing_biases, "not the biases")],
 }
 
 
