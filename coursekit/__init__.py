@@ -24,6 +24,7 @@ and :mod:`~coursekit.d2l` (the drop-in for d2l's helpers).
 """
 
 from . import check, compare, exercises, explain, fast_path, inspect, lesson, models, recipes, reporters
+from .augment import Augment
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import (
     describe_profile,
@@ -58,12 +59,14 @@ from .inspect import (
 from .models import get_model, list_models
 from .plot import LiveFigure, plot_confusion_matrix, set_figsize, show_images
 from .recipes import Recipe, recipe
+from .sanity import initial_loss, lr_range_test, overfit_one_batch
 from .train import TrainingDiverged, TrainOptions, fit, init_weights, train_ch6
 from .trained import load_or_train
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Augment",
     "CheckpointError",
     "CorruptFileError",
     "DatasetNotFoundError",
@@ -92,6 +95,7 @@ __all__ = [
     "get_model",
     "get_profile",
     "init_weights",
+    "initial_loss",
     "inspect",
     "layer_shapes",
     "lesson",
@@ -101,8 +105,10 @@ __all__ = [
     "load_fashion_mnist_classes",
     "load_fashion_mnist_validation",
     "load_or_train",
+    "lr_range_test",
     "memory",
     "models",
+    "overfit_one_batch",
     "plot_confusion_matrix",
     "predict",
     "receptive_field",

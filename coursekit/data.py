@@ -28,7 +28,6 @@ import gzip
 import hashlib
 import math
 import os
-import socket
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -36,10 +35,11 @@ import numpy as np
 import torch
 from torchvision.transforms.v2 import functional as TF
 
+from .augment import Augment, augment_seed
 from .config import check_device
+from .download import TIMEOUT_ENV, download_fashion_mnist, download_timeout
 
 DATA_ENV = "COURSEKIT_DATA"
-TIMEOUT_ENV = "COURSEKIT_DOWNLOAD_TIMEOUT"
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 # SHA-256 and size of the decompressed IDX files, identical to the upstream release.
@@ -83,19 +83,6 @@ def _asked(root: str | os.PathLike | None) -> str | None:
     if os.environ.get(DATA_ENV):
         return f"${DATA_ENV}={os.environ[DATA_ENV]}"
     return None
-
-
-def download_timeout() -> float:
-    """Seconds a download waits for an answer: ``$COURSEKIT_DOWNLOAD_TIMEOUT``, default 30."""
-    text = os.environ.get(TIMEOUT_ENV, "").strip()
-    try:
-        value = float(text) if text else 30.0
-    except ValueError:
-        value = -1.0
-    if not 0 < value < float("inf"):
-        raise ValueError(f"{TIMEOUT_ENV}={text!r} is not a number of seconds above 0 (e.g. "
-                         f"`export {TIMEOUT_ENV}=120`).")
-    return value
 
 
 def _search_dirs(root: str | os.PathLike | None) -> list[Path]:
@@ -142,23 +129,6 @@ def _not_found_message(searched: Sequence[Path], download_error: str | None, ask
         f"  3. copy the four IDX files (.gz or not) to a folder and set {DATA_ENV}=/that/folder "
         "(or pass root=...)."
     )
-
-
-def download_fashion_mnist(target: Path, timeout: float | None = None) -> None:
-    """Download the four files into ``target`` through torchvision, which checks their MD5.
-
-    torchvision's download waits forever for a server that accepts and never
-    answers; here every socket operation gives up after ``timeout`` seconds
-    (default :func:`download_timeout`).
-    """
-    from torchvision.datasets import FashionMNIST
-
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout if timeout is not None else download_timeout())
-    try:
-        FashionMNIST(str(target), train=True, download=True)
-    finally:
-        socket.setdefaulttimeout(previous)
 
 
 def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = True) -> Path:
@@ -284,6 +254,9 @@ class DeviceLoader:
     ``normalize=True``), resized on the device when ``resize`` is given; ``y``
     is int64 ``(B,)``. With ``shuffle=True`` epoch ``e`` uses the permutation
     seeded by ``seed + e``, so a run is reproducible and epochs differ.
+    ``augment`` (a :class:`coursekit.augment.Augment`) changes every image of
+    every batch by its own random draw, from a generator seeded per epoch
+    the same way (:func:`coursekit.augment.augment_seed`), before ``normalize``.
     """
 
     def __init__(
@@ -297,8 +270,12 @@ class DeviceLoader:
         normalize: bool = False,
         seed: int = 0,
         device: torch.device | str | None = None,
+        augment: Augment | None = None,
     ) -> None:
+        if augment is not None and not isinstance(augment, Augment):
+            raise TypeError(f"augment must be None or a coursekit.augment.Augment, got {type(augment).__name__}.")
         self.device = check_device(device)
+        self.augment = augment
         self.images = images.to(self.device)
         self.labels = labels.to(self.device)
         self.batch_size = batch_size
@@ -350,10 +327,15 @@ class DeviceLoader:
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
         return torch.randperm(self.num_examples, generator=generator).to(self.device)
 
-    def _batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _generator(self) -> torch.Generator | None:
+        return torch.Generator().manual_seed(augment_seed(self.seed, self.epoch)) if self.augment else None
+
+    def _batch(self, index: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
         X = self.images[index].float().div_(255)
         if self.resize is not None and tuple(X.shape[-2:]) != self.resize:
             X = TF.resize(X, list(self.resize), antialias=True)
+        if self.augment is not None:
+            X = self.augment(X, generator)
         if self.normalize:
             X = (X - _MEAN) / _STD
         return X, self.labels[index]
@@ -363,22 +345,23 @@ class DeviceLoader:
         index = self._order()[: self.batch_size]
         if self.world_size > 1:
             index = torch.tensor_split(index, self.world_size)[self.rank]
-        return self._batch(index)
+        return self._batch(index, self._generator())
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        order = self._order()
+        order, generator = self._order(), self._generator()
         self.epoch += 1
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             index = order[start : start + self.batch_size]
             if self.world_size > 1:
                 index = torch.tensor_split(index, self.world_size)[self.rank]
-            yield self._batch(index)
+            yield self._batch(index, generator)
 
     def __repr__(self) -> str:
         size = "x".join(map(str, self.image_size))
+        augment = f", augment: {self.augment}" if self.augment else ""
         return (
             f"DeviceLoader({self.num_examples} images at {size}, batch_size={self.batch_size}, "
-            f"{len(self)} batches, shuffle={self.shuffle}, device={self.device})"
+            f"{len(self)} batches, shuffle={self.shuffle}{augment}, device={self.device})"
         )
 
 
@@ -407,6 +390,7 @@ def load_data_fashion_mnist(
     normalize: bool = False,
     seed: int = 0,
     download: bool = True,
+    augment: Augment | None = None,
 ) -> tuple[DeviceLoader, DeviceLoader]:
     """Fashion-MNIST as ``(train_iter, test_iter)``, with d2l's call shape.
 
@@ -419,6 +403,8 @@ def load_data_fashion_mnist(
         normalize: standardise with the training set's mean and std instead of scaling to [0, 1].
         seed: seeds the subset and the per-epoch shuffling of the training set.
         download: allow a download through torchvision when no local copy exists.
+        augment: a :class:`coursekit.augment.Augment` for the training images (per image, seeded
+            by ``seed`` and the epoch); the test images are never augmented.
     """
     train_images, train_labels = read_fashion_mnist("train", root, download)
     test_images, test_labels = read_fashion_mnist("test", root, download)
@@ -427,7 +413,8 @@ def load_data_fashion_mnist(
     batch_size = check_count(batch_size, "batch_size", n_train)
     size = _check_resize(resize)
     options = dict(resize=size, normalize=normalize, seed=seed, device=device)
-    train_iter = DeviceLoader(*_subset(train_images, train_labels, n_train, seed), batch_size, shuffle=True, **options)
+    train_iter = DeviceLoader(*_subset(train_images, train_labels, n_train, seed), batch_size, shuffle=True,
+                              augment=augment, **options)
     test_iter = DeviceLoader(*_subset(test_images, test_labels, n_test, seed), batch_size, shuffle=False, **options)
     return train_iter, test_iter
 

@@ -31,14 +31,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .augment import Augment
 from .config import PROFILES, get_profile, seed_everything
 from .data import (MAX_RESIZE, TEST_IMAGES, TRAIN_IMAGES, load_data_fashion_mnist, load_fashion_mnist_classes,
                    load_fashion_mnist_validation, user_cache_dir)
 from .models import MODELS, get_model
 from .train import TrainOptions
 
-_OPTION_FIELDS = ("num_epochs", "lr", "optimizer", "momentum", "weight_decay", "schedule", "init", "precision",
-                  "channels_last")
+_OPTION_FIELDS = ("num_epochs", "lr", "optimizer", "momentum", "weight_decay", "schedule", "label_smoothing", "mix",
+                  "init", "precision", "channels_last")
 
 
 def _positive_int_or_none(value) -> bool:
@@ -59,7 +60,9 @@ class Recipe:
         batch_size; n_train, n_test: a fixed random subset of that many images (None: all).
         validation: the "test" images are ``n_test`` training images held out from ``n_train``, for
             choosing hyper-parameters without looking at the test set.
-        num_epochs, lr, optimizer, momentum, weight_decay, schedule, init, precision, channels_last:
+        augment: a :class:`coursekit.augment.Augment` for the training images (None: none).
+        num_epochs, lr, optimizer, momentum, weight_decay, schedule, label_smoothing, mix, init, precision,
+        channels_last:
             the training options, as in :class:`coursekit.TrainOptions`. Precision and memory layout
             are ``'auto'`` unless a recipe says otherwise: measured on the learner's machine
             (:mod:`coursekit.fast_path`), fp32 unless bf16 is clearly faster there.
@@ -78,10 +81,13 @@ class Recipe:
     validation: bool = False
     n_train: int | None = None
     n_test: int | None = None
+    augment: Augment | None = None
     optimizer: str = "sgd"
     momentum: float = 0.0
     weight_decay: float = 0.0
     schedule: str | None = None
+    label_smoothing: float = 0.0
+    mix: str | None = None
     init: str | None = "xavier"
     precision: str | None = "auto"
     channels_last: bool | str = "auto"
@@ -108,6 +114,10 @@ class Recipe:
         if self.resize is not None and not (_positive_int_or_none(self.resize) and self.resize <= MAX_RESIZE):
             raise ValueError(f"recipe {self.name!r}: resize must be None or an int from 1 to {MAX_RESIZE}, "
                              f"got {self.resize!r}.")
+        if self.augment is not None and (self.validation or self.classes is not None
+                                         or not isinstance(self.augment, Augment)):
+            raise ValueError(f"recipe {self.name!r}: augment must be a coursekit.augment.Augment, on all ten classes "
+                             f"without a validation split; got {self.augment!r}.")
         self.options()  # validates the training options, with TrainOptions' messages
 
     def options(self, **changes) -> TrainOptions:
@@ -124,7 +134,7 @@ class Recipe:
                                                  normalize=self.normalize, seed=seed, device=device, root=root)
         if self.classes is not None:
             return load_fashion_mnist_classes(self.classes, self.batch_size, self.resize, **common)
-        return load_data_fashion_mnist(self.batch_size, self.resize, **common)
+        return load_data_fashion_mnist(self.batch_size, self.resize, augment=self.augment, **common)
 
     def build(self, seed: int | None = 0, **kwargs) -> nn.Module:
         """The recipe's network, built after seeding (its biases keep PyTorch's random init).
@@ -166,6 +176,8 @@ class Recipe:
         data += f" at {self.resize or 28}x{self.resize or 28}"
         if self.normalize:
             data += ", standardised"
+        if self.augment:
+            data += f", augmented ({self.augment})"
         data += f", batches of {self.batch_size}"
         training = [f"{self.num_epochs} epoch{'s' if self.num_epochs > 1 else ''} of {self.optimizer} "
                     f"at lr {self.lr:g}"]
@@ -174,6 +186,10 @@ class Recipe:
         if self.weight_decay:
             training.append(f"weight decay {self.weight_decay:g}")
         training.append(f"{self.schedule} schedule" if self.schedule else "constant lr")
+        if self.label_smoothing:
+            training.append(f"label smoothing {self.label_smoothing:g}")
+        if self.mix:
+            training.append(self.mix.replace("_", " "))
         training.append(f"{self.init} init" if self.init else "the model's own init")
         training.append(f"precision {self.precision or 'fp32'}")
         layout = {True: "channels_last", False: "default layout", "auto": "layout auto"}[self.channels_last]
@@ -347,6 +363,25 @@ RECIPES: dict[str, dict[str, Recipe]] = {
         Recipe("capstone", "full", None, resize=96, normalize=True, batch_size=128, num_epochs=10, precision=None,
                **_ADAM),
         n_train=256, n_test=128),
+    # Chapter 13: a ResNet-18 with the small-image stem learns 512 images by heart (the chapter adds one
+    # regulariser at a time to this recipe). 8 channels wide so that 33 runs fit the laptop budget; fp32 and
+    # the default layout fixed, so that no run spends time measuring them.
+    "overfit": _profiles(
+        _laptop("overfit", "resnet18_small", model_kwargs={"width": 8}, batch_size=32, n_train=512, n_test=500,
+                num_epochs=20, lr=0.05, momentum=0.9, init="kaiming", precision=None, channels_last=False),
+        Recipe("overfit", "full", "resnet18_small", batch_size=32, n_train=512, num_epochs=60, lr=0.05,
+               momentum=0.9, init="kaiming"),
+        n_train=128, n_test=128, num_epochs=2),
+    # Chapter 13's combined recipe, trained on all the images: crop and flip, weight decay, label smoothing
+    # and a one-cycle schedule (which warms up, so a larger peak lr).
+    "strong_recipe": _profiles(
+        _laptop("strong_recipe", "resnet18_small", model_kwargs={"width": 8}, batch_size=64, num_epochs=2,
+                augment=Augment(padding=2, flip=True), lr=0.1, momentum=0.9, weight_decay=5e-4, label_smoothing=0.1,
+                schedule="onecycle", init="kaiming", precision=None, channels_last=False),
+        Recipe("strong_recipe", "full", "resnet18_small", batch_size=128, num_epochs=30,
+               augment=Augment(padding=2, flip=True), lr=0.1, momentum=0.9, weight_decay=5e-4, label_smoothing=0.1,
+               schedule="onecycle", init="kaiming"),
+        n_train=512, n_test=256),
 }
 
 

@@ -31,15 +31,16 @@ from torch import nn
 from .checkpoint import (CheckpointError, check_resume, check_writable, checkpoint_info, load_checkpoint, run_settings,
                          save_checkpoint)
 from .config import check_device, seed_everything
-from .evaluate import PRECISIONS, autocast, count_correct
+from .augment import MIXES, mixer
+from .evaluate import PRECISIONS, autocast, count_correct, evaluation_mode
 from .fast_path import FastPath, check_precision, choose_fast_path
 from .history import History
+from .init import INITS, has_lazy, init_weights
 from .inspect.probe import check_module
 from .reporters import Reporter, Run, default_reporters
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
-SCHEDULES = ("cosine", "onecycle")
-INITS = ("xavier", "kaiming")
+SCHEDULES = ("step", "cosine", "onecycle")
 # Host reads of the metrics (and redraws of a live figure) per epoch.
 _SYNCS_PER_EPOCH = 4
 # A finite loss this many times the first batch's (or 1, if that was smaller) means training has diverged:
@@ -73,7 +74,11 @@ class TrainOptions:
         optimizer: ``'sgd'`` (d2l's), ``'adam'``, ``'adamw'``, or a built ``torch.optim.Optimizer``
             (then ``lr``, ``momentum`` and ``weight_decay`` are the optimizer's business).
         momentum, weight_decay: passed to the optimizer (momentum to SGD only).
-        schedule: None (constant lr), ``'cosine'`` or ``'onecycle'``, stepped every batch.
+        schedule: None (constant lr), ``'step'`` (a tenth of it after half the steps, a hundredth after
+            three quarters), ``'cosine'`` or ``'onecycle'``, stepped every batch.
+        label_smoothing: the share of each target spread evenly over all classes (Szegedy et al. 2016).
+        mix: ``'mixup'``, ``'cutmix'`` or ``'mixup_or_cutmix'`` (one of the two per batch): mix pairs of
+            training images and their labels (:func:`coursekit.augment.mixer`); None: no mixing.
         precision: None (fp32), ``'bf16'``, ``'fp16'`` (with a gradient scaler on CUDA), or ``'auto'``:
             measure a few training steps in each precision the device runs and keep the fastest
             (:func:`coursekit.choose_fast_path`; fp32 unless another is clearly faster).
@@ -96,6 +101,8 @@ class TrainOptions:
     momentum: float = 0.0
     weight_decay: float = 0.0
     schedule: str | None = None
+    label_smoothing: float = 0.0
+    mix: str | None = None
     precision: str | None = None
     channels_last: bool | str = False
     compile: bool = False
@@ -119,6 +126,10 @@ class TrainOptions:
                 problems.append(f"{name} must be a number >= 0, got {value!r}")
         if self.schedule is not None and self.schedule not in SCHEDULES:
             problems.append(f"schedule must be None or one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if not _is_number(self.label_smoothing) or not 0 <= self.label_smoothing < 1:
+            problems.append(f"label_smoothing must be a number in [0, 1), got {self.label_smoothing!r}")
+        if self.mix is not None and self.mix not in MIXES:
+            problems.append(f"mix must be None or one of {', '.join(MIXES)}, got {self.mix!r}")
         if self.precision is not None and self.precision not in (*PRECISIONS, "auto"):
             problems.append(f"precision must be None, 'bf16', 'fp16' or 'auto', got {self.precision!r}")
         if self.channels_last not in (True, False, "auto"):
@@ -146,43 +157,6 @@ class TrainOptions:
         return data
 
 
-def _has_lazy(net: nn.Module) -> bool:
-    return any(isinstance(p, nn.parameter.UninitializedParameter) for p in net.parameters())
-
-
-def init_weights(net: nn.Module, example: torch.Tensor | None = None, method: str = "xavier") -> None:
-    """Re-initialise every Linear and Conv weight: ``'xavier'`` (uniform, as d2l does) or ``'kaiming'``.
-
-    Kaiming (He) normal init, fan-in, keeps the activations' variance through
-    ReLU layers, where Xavier's halves it at every layer; deep ReLU nets
-    without BatchNorm (NiN, plain VGG) may need it to start learning.
-    Biases are drawn again too (from PyTorch's default range with Xavier,
-    zeros with Kaiming), so that after seeding the whole network depends on
-    the seed alone, not on how it was built.
-    Lazy modules have no weights until they see data; pass ``example`` (one
-    batch) and they are materialised with a forward pass first, instead of
-    being silently skipped.
-    """
-    if method not in INITS:
-        raise ValueError(f"init must be one of {', '.join(INITS)}, got {method!r}.")
-    if _has_lazy(net):
-        if example is None:
-            raise ValueError("net has lazy layers: pass an example batch so their shapes can be inferred.")
-        with torch.no_grad():
-            net(example)
-    for module in net.modules():
-        if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-            if method == "xavier":
-                nn.init.xavier_uniform_(module.weight)
-                if module.bias is not None:
-                    bound = 1 / math.sqrt(module.weight[0].numel())  # nn.Linear's and nn.Conv2d's own default
-                    nn.init.uniform_(module.bias, -bound, bound)
-            else:
-                nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-
-
 def _make_optimizer(net: nn.Module, options: TrainOptions) -> torch.optim.Optimizer:
     if isinstance(options.optimizer, torch.optim.Optimizer):
         return options.optimizer
@@ -193,6 +167,9 @@ def _make_optimizer(net: nn.Module, options: TrainOptions) -> torch.optim.Optimi
 
 
 def _make_schedule(optimizer: torch.optim.Optimizer, options: TrainOptions, total_steps: int):
+    if options.schedule == "step":
+        milestones = [total_steps // 2, total_steps * 3 // 4]
+        return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=0.1)
     if options.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
     if options.schedule == "onecycle":
@@ -336,7 +313,7 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
         seed_everything(options.seed)
     net.to(device)
     if options.init is not None:
-        example = next(iter(train_iter))[0].to(device) if _has_lazy(net) else None
+        example = next(iter(train_iter))[0].to(device) if has_lazy(net) else None
         init_weights(net, example, options.init)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     net.to(memory_format=memory_format)
@@ -368,7 +345,8 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
     if options.compile:
         model = torch.compile(model)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16" and device.type == "cuda")
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=options.label_smoothing)
+    mix = None  # made at the first batch, when the number of classes is known
     sync_every = max(1, math.ceil(num_batches / _SYNCS_PER_EPOCH))
     no_bad_batch = torch.iinfo(torch.int64).max
     first_loss = peak = None  # on the device: reading them would cost a sync per batch
@@ -391,11 +369,21 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
                     _check_first_batch(net, X, y)
                 X = X.to(device, non_blocking=True).contiguous(memory_format=memory_format)
                 y = y.to(device, non_blocking=True)
+                target = y
+                if options.mix:
+                    if mix is None:
+                        with torch.no_grad(), evaluation_mode(net), autocast(device, precision):
+                            scores = net(X)
+                        _check_outputs(scores, y)
+                        mix = mixer(options.mix, num_classes=scores.shape[1])
+                    X, target = mix(X, y)  # soft labels (B, classes) whose rows sum to 1
+                    X = X.contiguous(memory_format=memory_format)
+                    y = target.argmax(dim=1)  # train accuracy counts the label with the larger share
                 with autocast(device, precision):
                     y_hat = model(X)
                     if first_loss is None:
                         _check_outputs(y_hat, y)
-                    loss = loss_fn(y_hat, y)
+                    loss = loss_fn(y_hat, target)
                 opt.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.step(opt)

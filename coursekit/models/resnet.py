@@ -7,7 +7,8 @@ strided 1x1 convolution where the block changes the size or the channels.
 The file follows the lecture: d2l's :class:`Residual` and the Fashion-MNIST
 ResNet-18 built from it, then the ImageNet blocks (:class:`BasicBlock`,
 :class:`Bottleneck`) and ResNet-18/34/50/101/152, which have exactly the
-parameters of torchvision's ``resnet18`` .. ``resnet152``.
+parameters of torchvision's ``resnet18`` .. ``resnet152``; last,
+:func:`resnet18_small`, the ResNet-18 with the paper's small-image stem (its CIFAR-10 networks).
 """
 
 from __future__ import annotations
@@ -278,3 +279,42 @@ def resnet152(in_channels: int = 3, num_classes: int = 1000,
     Input ``(N, in_channels, H, W)``, any size (224 for ImageNet) -> logits ``(N, num_classes)``.
     """
     return _resnet("resnet152", Bottleneck, (3, 8, 36, 3), in_channels, num_classes, zero_init_residual)
+
+
+def resnet18_small(in_channels: int = 1, num_classes: int = 10, *, width: int = 64,
+                   dropout: float = 0.0) -> nn.Sequential:
+    """ResNet-18 with a small-image stem, for 28x28 or 32x32 images.
+
+    The ImageNet stem (7x7/2 convolution, 3x3/2 max-pool) divides the side by
+    4 before the first block: 28x28 would become 7x7. Here the stem is one
+    3x3 convolution at stride 1, as in the paper's CIFAR-10 networks (He et
+    al. 2015, section 4.2), followed by the four stages of two
+    :class:`BasicBlock` each (``width``, 2, 4 and 8 times ``width`` channels).
+    Feature maps at 28: 28 -> 28 -> 14 -> 7 -> 4 -> 1.
+
+    Args:
+        in_channels, num_classes: input channels and classes.
+        width: channels of the stem and the first stage (64, as in ResNet-18; chapter 13 uses 8, so
+            that dozens of runs fit a laptop's budget).
+        dropout: probability of zeroing each pooled feature before the last linear layer
+            (Srivastava et al. 2014); 0 leaves no dropout layer.
+
+    Input ``(N, in_channels, H, W)``, any size -> logits ``(N, num_classes)``.
+    """
+    if not (isinstance(width, int) and not isinstance(width, bool) and width >= 1):
+        raise ValueError(f"width must be a positive int, got {width!r}.")
+    if not (isinstance(dropout, (int, float)) and not isinstance(dropout, bool) and 0 <= dropout < 1):
+        raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}.")
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_channels, width, kernel_size=3, padding=1, bias=False),
+        nn.BatchNorm2d(width), nn.ReLU()]
+    channels = width
+    for i, out_channels in enumerate((width, 2 * width, 4 * width, 8 * width)):
+        stride = 1 if i == 0 else 2
+        layers.append(nn.Sequential(BasicBlock(channels, out_channels, stride), BasicBlock(out_channels, out_channels)))
+        channels = out_channels
+    layers += [nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(channels, num_classes))
+    return check_input(nn.Sequential(*layers), "resnet18_small", in_channels, native_size=28)

@@ -7,6 +7,7 @@ Chapters add a row per checked exercise to TYPICAL_MISTAKES (a test fails for a 
 from __future__ import annotations
 
 import inspect
+import math
 import re
 
 import pytest
@@ -113,6 +114,9 @@ def nin_block_without_stride(c_in, c_out, k, s, p):
 # key -> [(a typical wrong answer, a piece of the line it must get)]; the wrong answers are computed from the
 # exercise's own reference where they can be, so the rows stay right if a model changes.
 TYPICAL_MISTAKES = {
+    "13.1": [(lambda ex: math.log(10), "ten classes"), (lambda ex: math.log10(5), "natural logarithm")],
+    "13.2": [(lambda ex: lambda X, flipped: X.flip(-1), "Every image was flipped"),
+             (lambda ex: lambda X, flipped: torch.where(flipped[:, None, None, None], X.flip(-2), X), "dim -1")],
     "00.1": [(lambda ex: (20, 33, (50 - 3 * 2 - 1) // 2 + 1, 100 - 4), "left out the padding"),
              (lambda ex: (20, 16) + ex.right_answer()[2:], "channel count becomes out_channels")],
     "00.2": [(lambda ex: conv_params(3, 64, 64), "ordinary 3x3 convolution"),

@@ -27,6 +27,7 @@ D2L_SIZES = {
     "lenet": 28, "lenet_modern": 28, "bn_lenet_scratch": 28, "bn_lenet": 28,
     "alexnet": 224, "vgg11_narrow": 224, "nin": 224,
     "googlenet": 96, "resnet18_d2l": 96, "densenet": 96,
+    "resnet18_small": 28,  # chapter 13's, with the small-image stem (not in d2l)
 }
 # The ImageNet forms: the papers' networks (torchvision's design where it follows them).
 IMAGENET = ["alexnet_imagenet", "googlenet_imagenet", "vgg11", "vgg13", "vgg16", "vgg19", "resnet18", "resnet34",
