@@ -16,47 +16,10 @@ check stays right if a model changes. One module per notebook (``ch01_lenet``
 holds the checks and the :class:`~coursekit.check.exercise.Exercise` objects of
 ``01_lenet.ipynb``); numbers and shapes are judged by
 :mod:`coursekit.check.verdict`, which documents the tolerance rule, and code by
-:mod:`coursekit.check.code`. The checks of the chapters whose notebooks still
-call them directly are re-exported here (``ck.check.conv_macs(answer)``).
+:mod:`coursekit.check.code`. Only :class:`~coursekit.check.verdict.Verdict` is
+re-exported here: every notebook reaches its checks through the exercise objects.
 """
 
-from .ch06_batch_norm import (
-    batch_norm_eval_output,
-    bn_lenet_added_parameters,
-    bn_lenet_buffers,
-    moving_mean_after,
-)
-from .ch07_resnet import bottleneck_block_parameters, resnet_stage_output_shape
-from .ch08_densenet import dense_block_parameters, dense_transition_channels
-from .ch09_receptive_fields import (
-    center_of_unit,
-    dilated_receptive_field,
-    multipath_receptive_field,
-    receptive_field_size,
-)
-from .ch10_cost_of_architectures import activation_bytes, conv_macs, conv_parameters, separable_ratio
-from .ch11_design_and_training import frozen_trainable_parameters, int8_linear_bytes, pruned_fraction_left
 from .verdict import Verdict
 
-__all__ = [
-    "Verdict",
-    "activation_bytes",
-    "batch_norm_eval_output",
-    "bn_lenet_added_parameters",
-    "bn_lenet_buffers",
-    "bottleneck_block_parameters",
-    "center_of_unit",
-    "conv_macs",
-    "conv_parameters",
-    "dense_block_parameters",
-    "dense_transition_channels",
-    "dilated_receptive_field",
-    "frozen_trainable_parameters",
-    "int8_linear_bytes",
-    "moving_mean_after",
-    "multipath_receptive_field",
-    "pruned_fraction_left",
-    "receptive_field_size",
-    "resnet_stage_output_shape",
-    "separable_ratio",
-]
+__all__ = ["Verdict"]

@@ -156,6 +156,12 @@ def field_of_stack(layers: Sequence[Sequence[int]]) -> int:
     return int(_field(_stack(layers))[-1].rf[0])
 
 
+def centre_of_lenet_unit(unit: int) -> float:
+    """The right answer of 09.2: the centre of unit ``unit`` of d2l LeNet's second pooling layer, measured."""
+    row = _field(models.lenet()[:6], side=28)[-1]
+    return float(row.center[0] + unit * row.jump[0])
+
+
 # 09.3 asks about a hybrid dilated stack, not the notebook's 1, 2, 4, 8, whose field is computed above it.
 DILATIONS = (1, 2, 5, 1, 2, 5)
 
@@ -206,7 +212,7 @@ def receptive_field_of(net: nn.Sequential) -> int:
     return field
 
 
-def _receptive_trials() -> list[tuple[nn.Sequential]]:
+def receptive_field_trials() -> list[tuple[nn.Sequential]]:
     return [
         (nn.Sequential(nn.Conv2d(1, 4, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 8, 3), nn.ReLU(),
                        nn.MaxPool2d(2)),),
@@ -239,7 +245,7 @@ def _slip(a: Attempt, **variant: bool) -> bool:
 def check_receptive_field_of(answer: Any) -> Verdict:
     """Exercise 09.6: the learner's ``receptive_field_of(net)``."""
     return judge_code(
-        answer, receptive_field_of, _receptive_trials(),
+        answer, receptive_field_of, receptive_field_trials(),
         what="your function receptive_field_of(net)",
         compare=same_number,
         right="start from 1 with a jump of 1; every convolution and pooling adds d(k - 1) times the jump it sees, "
@@ -278,8 +284,7 @@ EX2 = Exercise(
     hint="Track the centre of the first unit with the jump: c starts at 0 and each layer does "
          "c += ((k - 1) / 2 - p) * jump, then jump *= s. Unit i is i jumps further.",
     check=center_of_unit,
-    answer=lambda: (lambda row: float(row.center[0] + 2 * row.jump[0]))(
-        _field(models.lenet()[:6], side=28)[-1]),
+    answer=lambda: centre_of_lenet_unit(2),
 )
 EX3 = Exercise(
     "09.3", "A hybrid dilated stack", "number",

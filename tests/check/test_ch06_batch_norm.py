@@ -40,7 +40,7 @@ RIGHT = 3 * (5 - 3) / math.sqrt(4 + 1e-5) + 0.5
     case(2 * (1 - 2) / math.sqrt(9) - 1, True, "Right", x=1, running_mean=2, running_var=9, gamma=2, beta=-1),
 ])
 def test_batch_norm_eval_output(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.batch_norm_eval_output(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch06_batch_norm.batch_norm_eval_output(answer, **settings), verdict, hint)
 
 
 FEATURES = 6 + 16 + 120 + 84  # the outputs of the two convolutions and the two hidden Linear layers
@@ -64,7 +64,7 @@ BN_LENET = count(ck.models.bn_lenet())
     ([226, 226], False, "you gave a list"),
 ])
 def test_bn_lenet_added_parameters(capsys, answer, verdict, hint):
-    assert_verdict(capsys, check.bn_lenet_added_parameters(answer), verdict, hint)
+    assert_verdict(capsys, check.ch06_batch_norm.bn_lenet_added_parameters(answer), verdict, hint)
 
 
 @pytest.mark.parametrize("answer, verdict, hint", [
@@ -83,7 +83,7 @@ def test_bn_lenet_added_parameters(capsys, answer, verdict, hint):
     ([452, 4], False, "you gave a list"),
 ])
 def test_bn_lenet_buffers(capsys, answer, verdict, hint):
-    assert_verdict(capsys, check.bn_lenet_buffers(answer), verdict, hint)
+    assert_verdict(capsys, check.ch06_batch_norm.bn_lenet_buffers(answer), verdict, hint)
 
 
 @pytest.mark.parametrize("answer, verdict, hint, settings", [
@@ -103,7 +103,7 @@ def test_bn_lenet_buffers(capsys, answer, verdict, hint):
     case(-2 * (1 - 0.5**3), True, "Right", steps=3, momentum=0.5, batch_mean=-2),
 ])
 def test_moving_mean_after(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.moving_mean_after(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch06_batch_norm.moving_mean_after(answer, **settings), verdict, hint)
 
 
 def test_without_batch_norm_agrees_with_the_from_scratch_network():

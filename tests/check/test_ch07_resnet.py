@@ -45,7 +45,7 @@ def test_the_figures_of_the_lecture_notes():
     case(IDENTITY_BODY + 256 * 256 + bn(256), False, "the shortcut is the identity", **IDENTITY),
 ])
 def test_bottleneck_block_parameters(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.bottleneck_block_parameters(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch07_resnet.bottleneck_block_parameters(answer, **settings), verdict, hint)
 
 
 def first_stage_output():
@@ -79,7 +79,7 @@ FIRST_BLOCK = dict(input_shape=(2, 64, 24, 24), num_channels=64, first_block=Tru
     case(STAGE_OUTPUT, True, "Right", input_shape=STAGE_INPUT, num_channels=128),
 ])
 def test_resnet_stage_output_shape(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.resnet_stage_output_shape(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch07_resnet.resnet_stage_output_shape(answer, **settings), verdict, hint)
 
 
 def test_the_residual_block_exercise_accepts_the_packages_basic_block(capsys):

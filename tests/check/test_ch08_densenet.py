@@ -41,7 +41,7 @@ def conv3(c_in, c_out, bias=True):
     case(7, True, "Right", in_channels=3, num_convs=2, growth_rate=6),
 ])
 def test_dense_transition_channels(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.dense_transition_channels(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch08_densenet.dense_transition_channels(answer, **settings), verdict, hint)
 
 
 INPUTS = [16, 24, 32]  # 3 layers of growth rate 8 on 16 channels
@@ -71,7 +71,7 @@ def test_the_figures_of_the_lecture_notes():
     case(D2L_FIRST_BLOCK, True, "Right", num_convs=4, in_channels=64, growth_rate=32),
 ])
 def test_dense_block_parameters(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.dense_block_parameters(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch08_densenet.dense_block_parameters(answer, **settings), verdict, hint)
 
 
 @pytest.mark.parametrize("check_name, settings", [
@@ -81,7 +81,7 @@ def test_dense_block_parameters(capsys, answer, verdict, hint, settings):
 ])
 def test_an_impossible_exercise_raises(check_name, settings):
     with pytest.raises(ValueError, match="must be a positive int"):
-        getattr(check, check_name)(1, **settings)
+        getattr(check.ch08_densenet, check_name)(1, **settings)
 
 
 @pytest.mark.parametrize("num_channels, growth_rate, arch", [(64, 32, (4, 4, 4, 4)), (24, 12, (16, 16, 16)),

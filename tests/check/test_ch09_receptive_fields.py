@@ -44,7 +44,7 @@ def test_the_figures_of_the_lecture_notes():
     case(field(VGG_BLOCKS), True, "Right", layers=VGG_BLOCKS),
 ])
 def test_receptive_field_size(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.receptive_field_size(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch09_receptive_fields.receptive_field_size(answer, **settings), verdict, hint)
 
 
 # d2l LeNet: conv5 p2 -> centre 0, pool2 -> 0.5 (jump 2), conv5 -> 4.5, pool2 -> 5.5 (jump 4)
@@ -64,7 +64,7 @@ def test_receptive_field_size(capsys, answer, verdict, hint, settings):
     case(5.5 + 4 * 4, True, "Right", unit=4),
 ])
 def test_center_of_unit(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.center_of_unit(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch09_receptive_fields.center_of_unit(answer, **settings), verdict, hint)
 
 
 @pytest.mark.parametrize("answer, verdict, hint, settings", [
@@ -84,7 +84,7 @@ def test_center_of_unit(capsys, answer, verdict, hint, settings):
     case(1 + 4 * (1 + 3), True, "Right", dilations=(1, 3), kernel_size=5),
 ])
 def test_dilated_receptive_field(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.dilated_receptive_field(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch09_receptive_fields.dilated_receptive_field(answer, **settings), verdict, hint)
 
 
 # stem: 7 (jump 2), max-pool 3: 11 (jump 4); branches 11, 19, 27, 19
@@ -102,7 +102,7 @@ def test_dilated_receptive_field(capsys, answer, verdict, hint, settings):
     ([27], False, "you gave a list [27]"),
 ])
 def test_multipath_receptive_field(capsys, answer, verdict, hint):
-    assert_verdict(capsys, check.multipath_receptive_field(answer), verdict, hint)
+    assert_verdict(capsys, check.ch09_receptive_fields.multipath_receptive_field(answer), verdict, hint)
 
 
 def test_the_recurrence_reference_agrees_with_ck_receptive_field():
@@ -111,9 +111,9 @@ def test_the_recurrence_reference_agrees_with_ck_receptive_field():
     from torch import nn
 
     import coursekit as ck
-    from coursekit.check.ch09_receptive_fields import _receptive_trials, receptive_field_of
+    from coursekit.check.ch09_receptive_fields import receptive_field_trials, receptive_field_of
 
-    nets = [net for (net,) in _receptive_trials()] + [ck.models.lenet()[:6],
+    nets = [net for (net,) in receptive_field_trials()] + [ck.models.lenet()[:6],
                                                        nn.Sequential(nn.Conv2d(1, 1, (3, 3), dilation=(4, 4)))]
     for net in nets:
         assert receptive_field_of(net) == ck.receptive_field(net, (1, 1, 64, 64))[-1].rf[0]

@@ -48,7 +48,7 @@ def alexnet_int8(ratio):
     case(alexnet_int8(4), True, "Right", model="alexnet", ratio=4),
 ])
 def test_int8_linear_bytes(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.int8_linear_bytes(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch11_design_and_training.int8_linear_bytes(answer, **settings), verdict, hint)
 
 
 @pytest.mark.parametrize("answer, verdict, hint, settings", [
@@ -68,7 +68,7 @@ def test_int8_linear_bytes(capsys, answer, verdict, hint, settings):
     case(0.2, True, "Right", amounts=(0.8,)),
 ])
 def test_pruned_fraction_left(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.pruned_fraction_left(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch11_design_and_training.pruned_fraction_left(answer, **settings), verdict, hint)
 
 
 def test_pruning_rounds_multiply_in_torch_too():
@@ -82,7 +82,7 @@ def test_pruning_rounds_multiply_in_torch_too():
 @pytest.mark.parametrize("amounts", [(), (1.0,), (0.3, -0.1), ("0.3",)])
 def test_pruned_fraction_left_rejects_an_impossible_exercise(amounts):
     with pytest.raises(ValueError, match="amounts must be fractions"):
-        check.pruned_fraction_left(0.5, amounts=amounts)
+        check.ch11_design_and_training.pruned_fraction_left(0.5, amounts=amounts)
 
 
 HEAD = 84 * 5 + 5  # a new Linear(84, 5) on LeNet
@@ -108,4 +108,20 @@ TOTAL = (conv_params(5, 1, 6) + conv_params(5, 6, 16) + (400 + 1) * 120 + (120 +
     case(512 * 3 + 3, True, "Right", model="resnet18_d2l", num_classes=3),
 ])
 def test_frozen_trainable_parameters(capsys, answer, verdict, hint, settings):
-    assert_verdict(capsys, check.frozen_trainable_parameters(answer, **settings), verdict, hint)
+    assert_verdict(capsys, check.ch11_design_and_training.frozen_trainable_parameters(answer, **settings), verdict, hint)
+
+
+@pytest.mark.parametrize("shape, amount", [((8, 12), 0.5), ((7, 9), 0.3), ((4, 3, 3, 3), 0.6), ((10, 10), 0.0),
+                                           ((5, 5), 0.99)])
+def test_the_magnitude_mask_reference_is_pytorchs_l1_unstructured(shape, amount):
+    # 11.7's reference (shown by .solution()) must compute the mask of prune.l1_unstructured.
+    from torch.nn.utils import prune
+
+    from coursekit.check.ch11_design_and_training import magnitude_mask
+
+    weight = torch.randn(shape, generator=torch.Generator().manual_seed(1))
+    layer = nn.Linear(1, 1)
+    del layer.weight
+    layer.weight = nn.Parameter(weight.clone())
+    prune.l1_unstructured(layer, "weight", amount=amount)
+    assert torch.equal(magnitude_mask(weight, amount), layer.weight_mask)

@@ -184,6 +184,12 @@ TYPICAL_MISTAKES = {
     "10.6": [(lambda ex: wrong.grouped_bottleneck_ungrouped, "as if it had no groups"),
              (lambda ex: wrong.grouped_bottleneck_without_biases, "forgot the biases"),
              (lambda ex: wrong.grouped_bottleneck_dividing_biases, "not the biases")],
+    "11.1": [(lambda ex: 8 * ex.right_answer(), "in bits")],
+    "11.2": [(lambda ex: 0.1, "do not add up"), (lambda ex: 1 - ex.right_answer(), "sparsity")],
+    "11.3": [(lambda ex: ex.right_answer() - 5, "biases are trainable")],
+    "11.7": [(lambda ex: wrong.prune_the_largest, "pruned the largest"),
+             (lambda ex: wrong.prune_per_row, "every row"),
+             (lambda ex: wrong.prune_returning_the_weight, "return the mask itself")],
 }
 
 
