@@ -1,7 +1,7 @@
 """Print a pip constraints file that pins every dependency of pyproject.toml to the oldest version it allows.
 
     python .ci/minimum_versions.py > constraints.txt
-    pip install -c constraints.txt -e ".[course,test]"
+    pip install -c constraints.txt -e ".[course,test,grading]"
     python .ci/minimum_versions.py --python       # the oldest Python allowed, e.g. 3.10
 
 The file is made from pyproject.toml each time, so the versions tested and the
@@ -18,7 +18,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10 has no tomllib; pip carries the same parser
     from pip._vendor import tomli as tomllib
 
-EXTRAS = ("course", "test")  # what CI installs
+EXTRAS = ("course", "test", "grading")  # what CI installs
 
 
 def lower_bounds(pyproject: Path) -> dict[str, str]:

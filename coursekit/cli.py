@@ -5,6 +5,7 @@
     coursekit info resnet18_d2l --input 1x96x96
     coursekit train lenet --profile laptop --out runs/lenet
     coursekit train lenet --profile laptop --out runs/lenet --resume      # after Ctrl-C
+    coursekit grade submissions/*.ipynb --assignment hw2 --out grading/hw2   # homework, see coursekit.grade
 
 Training follows the model's recipe (:mod:`coursekit.recipes`) for the
 profile, the same run its chapter's notebook trains; options such as
@@ -256,6 +257,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    try:
+        from .grade import grade
+    except ImportError as error:
+        raise CommandError(f"coursekit grade needs nbgrader ({error}): pip install 'coursekit[grading]'.") from None
+    missing = [str(p) for p in args.submissions if not p.is_file()]
+    if missing:
+        raise CommandError(f"no such submission: {', '.join(missing)}.")
+    results = grade(args.submissions, args.assignment, args.out, time_limit=args.time_limit,
+                    **({"course": args.course} if args.course else {}))
+    print((args.out / "grades.md").read_text())
+    print(f"wrote {args.out / 'grades.csv'}, {args.out / 'grades.md'} and {len(results)} file(s) in "
+          f"{args.out / 'feedback'}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coursekit", description="List, inspect and train the course's models.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -279,12 +296,19 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run saved in --out, with its settings")
     train.add_argument("--compile", action="store_true", help="train through torch.compile (pays on long runs)")
     train.add_argument("--dry-run", action="store_true", help="print the recipe and stop")
+    grading = commands.add_parser("grade", help="autograde students' homework notebooks (nbgrader, runs their code)")
+    grading.add_argument("submissions", nargs="+", type=Path, help="<student>.ipynb files")
+    grading.add_argument("--assignment", required=True, help="e.g. hw2: notebooks/homework/source/hw2/hw2.ipynb")
+    grading.add_argument("--out", type=_folder, required=True, help="nbgrader course folder for grades and feedback")
+    grading.add_argument("--time-limit", type=_whole(1), default=300, help="seconds per notebook (default 300)")
+    grading.add_argument("--course", type=Path, help="folder with source/<assignment>/ (default: the course's)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = {"models": cmd_models, "info": cmd_info, "train": cmd_train, "doctor": cmd_doctor}[args.command]
+    command = {"models": cmd_models, "info": cmd_info, "train": cmd_train, "doctor": cmd_doctor,
+               "grade": cmd_grade}[args.command]
     try:
         return command(args)
     except KeyboardInterrupt:  # before training started, or a second Ctrl-C while the files were written
