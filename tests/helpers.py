@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 MARKS = {True: "✔ ", False: "✘ ", None: "… "}
+# Answers of every odd kind a learner may give: a check answers each with exactly one line, never an error.
+ODD_ANSWERS = [None, "abc", "12", [1, 2], (1,), {}, 3.5, -1, float("nan"), True, np.int64(3), torch.tensor(2.0),
+               torch.ones(3), np.array([1, 2])]
 
 
 def conv_params(k: int, c_in: int, c_out: int, bias: bool = True, groups: int = 1) -> int:

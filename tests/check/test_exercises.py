@@ -19,8 +19,7 @@ import coursekit as ck
 from coursekit.check.exercise import Exercise
 from coursekit.exercises import CHAPTERS, all_exercises
 from coursekit.check.helpers import linear_share
-from tests.check.test_every_check import ODD_ANSWERS
-from tests.helpers import MARKS, conv_params, count, d2l_lenet
+from tests.helpers import MARKS, ODD_ANSWERS, conv_params, count, d2l_lenet
 from tests.check import wrong_answers_06_11 as wrong
 
 EXERCISES = all_exercises()
