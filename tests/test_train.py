@@ -178,7 +178,7 @@ def test_init_none_keeps_the_models_own_weights(subset, init, kept):
         (dict(precision="fp8"), "precision must be None, 'bf16', 'fp16' or 'auto'"),
         (dict(channels_last="yes"), "channels_last must be True, False or 'auto'"),
         (dict(optimizer="rmsprop"), "optimizer must be one of sgd, adam, adamw"),
-        (dict(schedule="step"), "schedule must be None or one of cosine, onecycle"),
+        (dict(schedule="exponential"), "schedule must be None or one of step, cosine, onecycle"),
         (dict(init="he"), "init must be one of xavier, kaiming or None, got 'he'"),
         (dict(seed=-1), "seed must be None or an int >= 0"),
         (dict(resume=True), "resume=True needs checkpoint=PATH"),
