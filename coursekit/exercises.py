@@ -15,7 +15,7 @@ from __future__ import annotations
 from .check import ch00_building_blocks, ch01_lenet, ch02_alexnet, ch03_vgg, ch04_nin, ch05_googlenet
 from .check import ch06_batch_norm, ch07_resnet, ch08_densenet, ch09_receptive_fields, ch10_cost_of_architectures
 from .check import ch11_design_and_training
-from .check import ch13_overfitting_and_recipe
+from .check import ch12_what_the_network_sees, ch13_overfitting_and_recipe
 from .check.exercise import Exercise
 
 CHAPTERS: dict[str, tuple[Exercise, ...]] = {
@@ -31,6 +31,7 @@ CHAPTERS: dict[str, tuple[Exercise, ...]] = {
     "09": ch09_receptive_fields.EXERCISES,
     "10": ch10_cost_of_architectures.EXERCISES,
     "11": ch11_design_and_training.EXERCISES,
+    "12": ch12_what_the_network_sees.EXERCISES,
     "13": ch13_overfitting_and_recipe.EXERCISES,
 }
 """Every chapter's exercises, in the order of the notebook's list."""

@@ -192,8 +192,14 @@ def grad_cam(net: nn.Module, X: torch.Tensor, layer: str, target=None) -> torch.
             (gradient,) = torch.autograd.grad(score, activation)
     finally:
         handle.remove()
+    return grad_cam_from(activation.detach(), gradient)
+
+
+def grad_cam_from(activation: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
+    """Grad-CAM's map from a layer's output ``activation (N, C, h, w)`` and the class score's gradient with
+    respect to it (same shape): ``(N, h, w)``."""
     weights = gradient.mean(dim=(2, 3), keepdim=True)  # (N, C, 1, 1): how much each channel matters
-    return F.relu((weights * activation).sum(dim=1)).detach()
+    return F.relu((weights * activation).sum(dim=1))
 
 
 def spatial_layers(net: nn.Module, X: torch.Tensor) -> list[str]:
@@ -226,6 +232,25 @@ def peaks(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """``(N, 2)``: row and column of each map's maximum, in the pixels of images of ``size = (H, W)``."""
     flat = upsample(maps, size).flatten(1).argmax(dim=1)
     return torch.stack([flat // size[1], flat % size[1]], dim=1)
+
+
+def on_canvas(X: torch.Tensor, side: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each image of ``X (N, C, H, W)`` pasted at a random place of a ``side`` x ``side`` canvas of its own
+    background (its top-left pixel): ``(canvases (N, C, side, side), corners (N, 2))``, corners as (row, column).
+
+    A network ending in global average pooling takes any image size, and a bigger canvas gives bigger last
+    feature maps, so its class maps can say *where* the object is.
+    """
+    n, c, h, w = X.shape
+    if side < max(h, w):
+        raise ValueError(f"the canvas ({side}x{side}) must be at least as large as the images ({h}x{w}).")
+    g = torch.Generator().manual_seed(seed)
+    corners = torch.stack([torch.randint(0, side - h + 1, (n,), generator=g),
+                           torch.randint(0, side - w + 1, (n,), generator=g)], dim=1)
+    canvases = X[:, :, :1, :1].expand(n, c, side, side).clone()
+    for image, canvas, (row, col) in zip(X, canvases, corners.tolist()):
+        canvas[:, row:row + h, col:col + w] = image
+    return canvases, corners
 
 
 def penultimate_features(net: nn.Module, data_iter: Iterable, max_examples: int = 2000) -> tuple[torch.Tensor,
@@ -294,6 +319,6 @@ def confused_pairs(matrix: torch.Tensor, k: int = 3) -> list[tuple[int, int, int
 
 
 __all__ = ["check_batch", "class_activation_map", "class_activation_maps", "confused_pairs", "embed_2d",
-           "feature_maps", "first_conv", "gap_head", "get_layer", "grad_cam", "layer_names", "peaks",
-           "penultimate_features", "plot_embedding", "saliency", "show_feature_maps", "show_filters", "show_maps",
-           "spatial_layers", "upsample"]
+           "feature_maps", "first_conv", "gap_head", "get_layer", "grad_cam", "grad_cam_from", "layer_names",
+           "on_canvas", "peaks", "penultimate_features", "plot_embedding", "saliency", "show_feature_maps",
+           "show_filters", "show_maps", "spatial_layers", "upsample"]

@@ -137,6 +137,17 @@ def test_feature_maps_are_the_layers_outputs_through_the_depth():
     torch.testing.assert_close(explain.feature_maps(net, X, "0")["0"], net.eval()[0](X))
 
 
+def test_on_canvas_pastes_each_image_on_its_own_background_where_it_says():
+    X = images(3, 8)
+    canvases, corners = explain.on_canvas(X, 20, seed=1)
+    assert canvases.shape == (3, 1, 20, 20) and corners.shape == (3, 2)
+    for image, canvas, (row, col) in zip(X, canvases, corners.tolist()):
+        assert torch.equal(canvas[:, row:row + 8, col:col + 8], image)
+        assert (canvas == image[:, 0, 0]).sum() >= 20 * 20 - 8 * 8
+    with pytest.raises(ValueError, match="at least as large as the images"):
+        explain.on_canvas(X, 4)
+
+
 def test_first_conv_and_layer_names():
     net = ck.models.lenet()
     assert explain.first_conv(net) is net[0] and explain.first_conv(net).weight.shape == (6, 1, 5, 5)

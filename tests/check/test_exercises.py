@@ -113,6 +113,10 @@ def nin_block_without_stride(c_in, c_out, k, s, p):
 # key -> [(a typical wrong answer, a piece of the line it must get)]; the wrong answers are computed from the
 # exercise's own reference where they can be, so the rows stay right if a model changes.
 TYPICAL_MISTAKES = {
+    "12.1": [(lambda ex: (2, 512, 1, 1), "32x32 images"), (lambda ex: (2, 10, 3, 3), "number of classes")],
+    "12.2": [(lambda ex: lambda a, g: (g.mean(dim=(2, 3), keepdim=True) * a).sum(dim=1), "positive part"),
+             (lambda ex: lambda a, g: torch.relu((g * a).sum(dim=1)), "averages the gradient"),
+             (lambda ex: lambda a, g: torch.relu((g.sum(dim=(2, 3), keepdim=True) * a).sum(dim=1)), "take the mean")],
     "13.1": [(lambda ex: math.log(10), "ten classes"), (lambda ex: math.log10(5), "natural logarithm")],
     "13.2": [(lambda ex: lambda X, flipped: X.flip(-1), "Every image was flipped"),
              (lambda ex: lambda X, flipped: torch.where(flipped[:, None, None, None], X.flip(-2), X), "dim -1")],
