@@ -300,7 +300,7 @@ def _parser() -> argparse.ArgumentParser:
     grading.add_argument("submissions", nargs="+", type=Path, help="<student>.ipynb files")
     grading.add_argument("--assignment", required=True, help="e.g. hw2: notebooks/homework/source/hw2/hw2.ipynb")
     grading.add_argument("--out", type=_folder, required=True, help="nbgrader course folder for grades and feedback")
-    grading.add_argument("--time-limit", type=_whole(1), default=300, help="seconds per notebook (default 300)")
+    grading.add_argument("--time-limit", type=_whole(1), default=900, help="seconds per notebook (default 900)")
     grading.add_argument("--course", type=Path, help="folder with source/<assignment>/ (default: the course's)")
     return parser
 

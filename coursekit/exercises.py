@@ -17,6 +17,7 @@ from .check import ch06_batch_norm, ch07_resnet, ch08_densenet, ch09_receptive_f
 from .check import ch11_design_and_training
 from .check import ch12_what_the_network_sees, ch13_overfitting_and_recipe
 from .check.exercise import Exercise
+from .homework import ASSIGNMENTS
 
 CHAPTERS: dict[str, tuple[Exercise, ...]] = {
     "00": ch00_building_blocks.EXERCISES,
@@ -33,8 +34,9 @@ CHAPTERS: dict[str, tuple[Exercise, ...]] = {
     "11": ch11_design_and_training.EXERCISES,
     "12": ch12_what_the_network_sees.EXERCISES,
     "13": ch13_overfitting_and_recipe.EXERCISES,
+    **ASSIGNMENTS,  # the homework's auto-checked questions, "hw1".."hw4" (coursekit.homework)
 }
-"""Every chapter's exercises, in the order of the notebook's list."""
+"""Every chapter's exercises, in the order of the notebook's list, then the homework's questions."""
 
 
 def all_exercises() -> list[Exercise]:

@@ -217,7 +217,7 @@ def _read_result(gb: Gradebook, root: Path, assignment: str, result: StudentResu
     result.problems += _problems(notebook, missing, time_limit)
 
 
-def course_api(root: Path, time_limit: int = 300) -> NbGraderAPI:
+def course_api(root: Path, time_limit: int = 900) -> NbGraderAPI:
     """nbgrader's API on the course directory ``root`` (created if need be)."""
     root.mkdir(parents=True, exist_ok=True)
     _put_alembic_on_path()
@@ -241,7 +241,7 @@ def generate_release(api: NbGraderAPI, assignment: str, source: Path) -> Path:
 
 
 def grade(submissions: list[Path], assignment: str, out: Path, *, course: Path = HOMEWORK,
-          time_limit: int = 300) -> list[StudentResult]:
+          time_limit: int = 900) -> list[StudentResult]:
     """Autograde every submission of ``assignment`` into ``out``; write the tables and feedback; return the rows.
 
     Args:

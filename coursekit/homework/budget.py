@@ -3,7 +3,7 @@
 A budget says what a network may cost and what it must reach::
 
     budget = Budget(min_accuracy=ck.for_profile(smoke=0.3, laptop=0.83, full=0.88), max_params=60_000,
-                    max_seconds=ck.for_profile(smoke=None, laptop=300, full=300))
+                    max_seconds=ck.for_profile(smoke=None, laptop=600, full=600))
     budget.check(net, history, test_iter)     # one line per threshold, then the verdict
 
 The cost is measured by coursekit itself (:func:`coursekit.count_params`,

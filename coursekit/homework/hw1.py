@@ -1,4 +1,8 @@
-"""Assignment hw1 (chapters 00-02): convolution and pooling from scratch, a gradient, a LeNet on a budget."""
+"""Assignment hw1 (chapters 00-02): convolution and pooling from scratch, a gradient, a LeNet on a budget.
+
+Question hw1.1 is chapter 00's exercise 00.6 (a cross-correlation with padding and stride), graded with its
+check: the chapter's code checks are the building blocks of the homework.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..check import ch00_building_blocks
 from ..check.code import Mistake, judge_code, same_tensor
 from ..check.verdict import Slip, Verdict, judge
 from ..config import for_profile
@@ -26,32 +31,6 @@ def _grid(seed: int, n: int = 4) -> list[tuple[int, int, int, int]]:
         kh, kw = int(torch.randint(1, h + 1, (1,), generator=g)), int(torch.randint(1, w + 1, (1,), generator=g))
         sizes.append((h, w, kh, kw))
     return sizes
-
-
-def reference_corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
-    """2-D cross-correlation, ``(h, w)`` and ``(kh, kw)`` -> ``(h - kh + 1, w - kw + 1)``."""
-    return F.conv2d(X[None, None], K[None, None])[0, 0]
-
-
-def check_corr2d(answer: Any, seed: int = 0) -> Verdict:
-    """hw1.1: ``corr2d(X, K)`` against ``torch.nn.functional.conv2d`` on seeded random images and kernels."""
-    g = torch.Generator().manual_seed(seed)
-    trials = [(torch.randn(h, w, generator=g), torch.randn(kh, kw, generator=g)) for h, w, kh, kw in _grid(seed)]
-    return judge_code(
-        answer, reference_corr2d, trials,
-        what="your function corr2d(X, K)",
-        right="corr2d slides the kernel over every position where it fits and sums the products, as "
-              "nn.Conv2d does (without padding, stride 1).",
-        otherwise="Each output Y[i, j] is (X[i:i + kh, j:j + kw] * K).sum().",
-        compare=same_tensor,
-        mistakes=[
-            Mistake(lambda a: same_tensor(a.got, reference_corr2d(a.args[0], a.args[1].flip(0, 1)), a.args) is None,
-                    "You flipped the kernel: that is the convolution of signal processing. Deep learning's "
-                    "'convolution' layers compute cross-correlation: use K as it is."),
-            Mistake(lambda a: tuple(a.got.shape) == tuple(a.args[0].shape),
-                    "Your output has the input's size; without padding it shrinks to (h - kh + 1, w - kw + 1)."),
-        ],
-    )
 
 
 def reference_pool2d(X: torch.Tensor, pool_size: tuple[int, int], mode: str = "max") -> torch.Tensor:
@@ -84,7 +63,7 @@ def check_pool2d(answer: Any, seed: int = 0) -> Verdict:
 def reference_kernel_grad(X: torch.Tensor, dY: torch.Tensor) -> torch.Tensor:
     """The gradient of ``(dY * corr2d(X, K)).sum()`` with respect to ``K``, by autograd."""
     K = torch.zeros(X.shape[0] - dY.shape[0] + 1, X.shape[1] - dY.shape[1] + 1, requires_grad=True)
-    (dY * reference_corr2d(X, K)).sum().backward()
+    (dY * F.conv2d(X[None, None], K[None, None])[0, 0]).sum().backward()
     return K.grad
 
 
@@ -153,12 +132,13 @@ def check_flatten_features(answer: Any) -> Verdict:
 def budget() -> Budget:
     """hw1.6: a LeNet variant of at most 60,000 parameters; the accuracy to reach depends on the profile."""
     return Budget(min_accuracy=for_profile(smoke=0.3, laptop=0.83, full=0.88), max_params=60_000,
-                  max_seconds=for_profile(smoke=None, laptop=300, full=300))
+                  max_seconds=for_profile(smoke=None, laptop=600, full=600))
 
 
 QUESTIONS = (
-    Question("hw1.1", "corr2d from scratch", "code", "Loop over the output positions; each is one window of X "
-             "times K, summed.", check=check_corr2d, answer=lambda: reference_corr2d),
+    Question("hw1.1", "corr2d with padding and stride", "code", "Pad first, then loop over the windows' top-left "
+             "corners, stride apart.", check=ch00_building_blocks.check_corr2d,
+             answer=lambda: ch00_building_blocks.corr2d_reference),
     Question("hw1.2", "pool2d from scratch", "code", "Same loop as corr2d; replace the weighted sum by .max() or "
              ".mean() of the window.", check=check_pool2d, answer=lambda: reference_pool2d),
     Question("hw1.3", "the kernel's gradient", "code", "Which input pixels does K[0, 0] multiply, and which "

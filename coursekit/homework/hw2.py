@@ -1,4 +1,7 @@
-"""Assignment hw2 (chapters 03-05): VGG's block, an Inception block, its receptive field and cost, a budget."""
+"""Assignment hw2 (chapters 03-05): VGG's block, an Inception block, its receptive field and cost, a budget.
+
+Question hw2.2 is chapter 05's exercise 05.6 (an Inception block), graded with its check.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..check import ch05_googlenet
 from ..check.code import Mistake, judge_code, output_of, same_module
 from ..check.verdict import Slip, Verdict, judge
 from ..config import for_profile
@@ -48,30 +52,6 @@ def check_vgg_block(answer: Any, seed: int = 0) -> Verdict:
             Mistake(lambda a: output_of(a.got, make_input, a.args).shape[-1] < 4,
                     "Your block shrinks the map too much: pad each 3x3 convolution by 1 so that only the pooling "
                     "halves it."),
-        ],
-    )
-
-
-def check_inception(answer: Any, seed: int = 0) -> Verdict:
-    """hw2.2: a class ``Inception(in_channels, c1, c2, c3, c4)`` against :class:`coursekit.models.googlenet.Inception`."""
-    g = torch.Generator().manual_seed(seed)
-    trials = []
-    for _ in range(3):
-        n = [int(v) for v in torch.randint(1, 6, (6,), generator=g)]
-        trials.append((n[0], n[1], (n[2], n[3]), (n[4], n[1] + 1), n[5]))
-    make_input = lambda args: _images(args[0], 6, seed)  # noqa: E731
-    return judge_code(
-        answer, _seeded(Inception), trials,
-        what="your class Inception(in_channels, c1, c2, c3, c4)",
-        right="four branches (1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max-pool then 1x1), each padded to keep "
-              "the size and followed by a ReLU, concatenated along the channels.",
-        otherwise="Check each branch's padding and that torch.cat joins them along dim=1, the channels.",
-        compare=same_module(make_input),
-        mistakes=[
-            Mistake(lambda a: output_of(a.got, make_input, a.args).shape[0] != 2,
-                    "You concatenated along the batch: join the branches with torch.cat(..., dim=1)."),
-            Mistake(lambda a: output_of(a.got, make_input, a.args).shape[-1] != 6,
-                    "A branch changes the size: pad the 3x3 by 1, the 5x5 by 2 and the max-pool by 1 (stride 1)."),
         ],
     )
 
@@ -127,14 +107,15 @@ def check_conv_macs(answer: Any) -> Verdict:
 def budget() -> Budget:
     """hw2.5: a network built from Inception blocks, at most 100,000 parameters."""
     return Budget(min_accuracy=for_profile(smoke=0.3, laptop=0.8, full=0.88), max_params=100_000,
-                  max_seconds=for_profile(smoke=None, laptop=300, full=300))
+                  max_seconds=for_profile(smoke=None, laptop=600, full=600))
 
 
 QUESTIONS = (
     Question("hw2.1", "VGG's block", "code", "A list of layers built in a loop, then nn.Sequential(*layers).",
              check=check_vgg_block, answer=lambda: vgg_block),
-    Question("hw2.2", "an Inception block", "code", "Four small nn.Sequential or four pairs of convolutions; "
-             "forward runs each on x and concatenates.", check=check_inception, answer=lambda: Inception),
+    Question("hw2.2", "an Inception block", "code", "Four branches built in __init__; forward runs each on x and "
+             "concatenates along the channels.", check=ch05_googlenet.check_inception,
+             answer=lambda: Inception),
     Question("hw2.3", "receptive field of a stack", "number", "A layer of kernel k adds (k - 1) times the "
              "distance between its input units.", check=check_receptive_field, answer=field_of_stack),
     Question("hw2.4", "multiply-adds of a convolution", "number", "Count the outputs, then the work of one.",

@@ -1,4 +1,7 @@
-"""Assignment hw4 (chapters 09-11): receptive fields and multiply-adds by formula, a network under a FLOPs budget."""
+"""Assignment hw4 (chapters 09-11): receptive fields and multiply-adds by formula, a network under a FLOPs budget.
+
+Question hw4.1 is chapter 09's exercise 09.6 (the receptive-field recurrence), graded with its check.
+"""
 
 from __future__ import annotations
 
@@ -7,51 +10,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..check import ch09_receptive_fields
 from ..check.code import Mistake, judge_code, same_number
 from ..check.verdict import Slip, Verdict, judge
 from ..config import for_profile
-from ..inspect import flops, receptive_field
+from ..inspect import flops
 from .budget import Budget
 from .question import Question
-
-
-def _stacks(seed: int, n: int = 4) -> list[tuple[list[tuple[int, int]]]]:
-    """``n`` seeded stacks of 2 to 5 ``(kernel, stride)`` layers, kernels 1-7 (odd), strides 1-2."""
-    g = torch.Generator().manual_seed(seed)
-    stacks = []
-    for _ in range(n):
-        depth = int(torch.randint(2, 6, (1,), generator=g))
-        stacks.append(([(int(2 * torch.randint(0, 4, (1,), generator=g) + 1), int(torch.randint(1, 3, (1,),
-                                                                                               generator=g)))
-                        for _ in range(depth)],))
-    stacks.append(([(3, 2), (3, 2), (3, 1)],))  # strides early: forgetting the jump shows here
-    return stacks
-
-
-def measured_field(layers: list[tuple[int, int]]) -> int:
-    """The receptive field of a stack of ``(kernel, stride)`` convolutions, measured by :func:`coursekit.receptive_field`."""
-    net = nn.Sequential(*[nn.Conv2d(1, 1, k, stride=s) for k, s in layers])
-    side = 1
-    for k, s in reversed(layers):  # the smallest input that leaves one output unit
-        side = (side - 1) * s + k
-    return receptive_field(net, (1, 1, side, side)).rows[-1].rf[0]
-
-
-def check_receptive_field_size(answer: Any, seed: int = 0) -> Verdict:
-    """hw4.1: ``receptive_field_size(layers)`` for a list of ``(kernel, stride)`` against :func:`coursekit.receptive_field`."""
-    return judge_code(
-        answer, measured_field, _stacks(seed),
-        what="your function receptive_field_size(layers)",
-        right="r = 1 and j = 1, then for each layer r += (k - 1) * j and j *= s: every layer widens the field by "
-              "its kernel, in steps of the distance between its input units.",
-        otherwise="Work through [(3, 2), (3, 1)] by hand: the second layer's units are 2 input pixels apart.",
-        compare=same_number,
-        mistakes=[
-            Mistake(lambda a: a.got == 1 + sum(k - 1 for k, _ in a.args[0]),
-                    "You added the kernels as if every layer's units were 1 pixel apart: multiply each (k - 1) by "
-                    "the product of the strides before that layer."),
-        ],
-    )
 
 
 def measured_macs(c_in: int, c_out: int, kernel_size: int, h_out: int, w_out: int, groups: int = 1) -> int:
@@ -108,12 +73,13 @@ def check_separable_ratio(answer: Any) -> Verdict:
 def budget() -> Budget:
     """hw4.4: at most 400,000 FLOPs per 28x28 image, half of what the LeNet variant of hw1 needs."""
     return Budget(min_accuracy=for_profile(smoke=0.3, laptop=0.8, full=0.86), max_flops=400_000,
-                  max_seconds=for_profile(smoke=None, laptop=300, full=300))
+                  max_seconds=for_profile(smoke=None, laptop=600, full=600))
 
 
 QUESTIONS = (
-    Question("hw4.1", "receptive field by formula", "code", "Keep two numbers as you walk the layers: the field "
-             "and the distance between units.", check=check_receptive_field_size, answer=lambda: measured_field),
+    Question("hw4.1", "the receptive-field recurrence", "code", "Keep two numbers as you walk the layers: the "
+             "field and the distance between units.", check=ch09_receptive_fields.check_receptive_field_of,
+             answer=lambda: ch09_receptive_fields.receptive_field_of),
     Question("hw4.2", "multiply-adds by formula", "code", "Outputs times the work of one output.",
              check=check_conv_macs, answer=lambda: measured_macs),
     Question("hw4.3", "depthwise-separable cost", "number", "Count per output position, for both.",

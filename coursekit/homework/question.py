@@ -23,10 +23,8 @@ from ..check.verdict import Verdict
 class Question(Exercise):
     """An exercise of an assignment: checked as the learner goes, solved only after grading."""
 
-    def solution(self) -> None:
-        print(self.solution_text())
-
     def solution_text(self) -> str:
+        """What :meth:`solution` prints for homework: where the solution will come from, not the solution."""
         return (f"{self.key} is homework: its solution is not shown here. Use .hint(), run the check as you go, "
                 "and ask your teaching assistant; the solutions come with the graded feedback.")
 
@@ -43,7 +41,7 @@ def written_from_scratch(answer: Callable[..., Any], forbidden: Sequence[str], *
         verdict = Verdict(False, f"the source of {what} cannot be read: define it in a notebook cell with def.")
         print(verdict.line)
         return verdict
-    used = [name for name in forbidden if re.search(rf"\b{re.escape(name)}\b", source)]
+    used = [name for name in forbidden if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", source)]
     verdict = Verdict(not used, f"{what} is written from scratch." if not used else
                       f"{what} calls {', '.join(used)}: the exercise asks you to write it from tensor operations "
                       "(indexing, slicing, sum, max), without the library's version.")
