@@ -105,9 +105,8 @@ EX3 = Exercise(
     "12.3", "Randomise only the last layer", "open question",
     hint="Copy the trained network (copy.deepcopy), re-initialise only its last nn.Linear (reset_parameters()) "
          "and compare its saliency and Grad-CAM maps with the trained network's on the same images.",
-    outcome="the maps change: which class each position votes for now depends on random weights, so Grad-CAM "
-            "points at other places, and the saliency map, a gradient through that layer, changes too. The "
-            "feature maps before the last layer do not change at all.",
+    outcome="the saliency and Grad-CAM maps change, since the gradient of the class score now flows through "
+            "random weights; the feature maps of every layer before the last one stay exactly the same.",
     discussion="This is the cascading randomisation of Adebayo et al. (2018), one layer at a time from the top. A "
                "method whose map stays the same after the layers that decide the class are randomised explains "
                "the image, not the network's decision. Gradient saliency and Grad-CAM pass this test; some "
@@ -117,9 +116,9 @@ EX4 = Exercise(
     "12.4", "What the network looks at when it is wrong", "open question",
     hint="Take the test images of shirts that the network called T-shirts (ck.predict gives the predictions), and "
          "show Grad-CAM for the true class and for the predicted class side by side.",
-    outcome="both maps highlight the body of the garment, with little difference between them: at this "
-            "resolution the two classes differ in details (collar, buttons, sleeve length) that a 28x28 image "
-            "barely shows, which is why they overlap in the embedding too.",
+    outcome="two maps you can compare: if they cover the same parts of the garment, the network saw the same "
+            "evidence and weighed it differently; the parts that tell the classes apart (collar, buttons, sleeve "
+            "length) are only a few pixels at 32x32.",
     discussion="A map says where the evidence for a class lies, not which feature it is. When the maps of the "
                "true and the predicted class cover the same region, the network saw the same parts and weighed "
                "them differently; more resolution or more data on the discriminating parts is what helps, not a "
