@@ -26,8 +26,9 @@ def images(n=4, side=16, seed=0):
 # --- The same maps as Captum, on the same model and input -------------------------------------------------
 
 def test_grad_cam_is_captums_layer_grad_cam():
+    torch.manual_seed(0)  # at random init a class's map may be negative everywhere, hence all zero after the ReLU
     net = ck.models.resnet18_d2l().eval()
-    X, target = images(3, 64), torch.tensor([0, 3, 7])
+    X, target = images(3, 64), torch.tensor([0, 2, 4])
     for layer in ("3", "4"):
         ours = explain.grad_cam(net, X, layer, target)
         theirs = LayerGradCam(net, explain.get_layer(net, layer)).attribute(X, target=target, relu_attributions=True)
