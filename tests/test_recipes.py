@@ -74,6 +74,7 @@ CHAPTER_RECIPES = {
     "11_design_and_training": {"mixed_precision", "lr_sweep", "lr_sweep_final", "transfer_source",
                                "transfer_target", "capstone"},
     "12_what_the_network_sees": {"lenet", "nin", "resnet18_d2l"},
+    "13_overfitting_and_recipe": {"overfit", "strong_recipe", "resnet18_d2l"},
 }
 
 
