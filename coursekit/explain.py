@@ -20,7 +20,7 @@ re-exported here.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -78,6 +78,20 @@ def _targets(logits: torch.Tensor, target: int | Sequence[int] | torch.Tensor | 
     return target
 
 
+def run_with_hooks(net: nn.Module, X: torch.Tensor, modules: dict[str, nn.Module],
+                   record: Callable[[str, torch.Tensor], None]) -> None:
+    """Run ``X`` through ``net`` in evaluation mode without gradients, calling ``record(name, output)`` with
+    the output of each named module (a forward hook on each, removed afterwards even if the forward fails)."""
+    handles = [module.register_forward_hook(lambda m, inputs, output, name=name: record(name, output))
+               for name, module in modules.items()]
+    try:
+        with evaluation_mode(net), torch.no_grad():
+            net(X)
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 def feature_maps(net: nn.Module, X: torch.Tensor, layers: str | Sequence[str]) -> dict[str, torch.Tensor]:
     """``{name: output}`` of each named layer for the batch ``X``, captured by forward hooks (no gradients).
 
@@ -87,15 +101,8 @@ def feature_maps(net: nn.Module, X: torch.Tensor, layers: str | Sequence[str]) -
     check_batch(net, X)
     names = [layers] if isinstance(layers, str) else list(layers)
     captured: dict[str, torch.Tensor] = {}
-    handles = [get_layer(net, name).register_forward_hook(
-        lambda module, inputs, output, name=name: captured.__setitem__(name, output.detach()))
-        for name in names]
-    try:
-        with evaluation_mode(net), torch.no_grad():
-            net(X)
-    finally:
-        for handle in handles:
-            handle.remove()
+    run_with_hooks(net, X, {name: get_layer(net, name) for name in names},
+                   lambda name, output: captured.__setitem__(name, output.detach()))
     return {name: captured[name] for name in names}
 
 
@@ -204,17 +211,10 @@ def grad_cam_from(activation: torch.Tensor, gradient: torch.Tensor) -> torch.Ten
 
 def spatial_layers(net: nn.Module, X: torch.Tensor) -> list[str]:
     """The names of the layers whose output for ``X`` is 4-D feature maps: where Grad-CAM can look."""
-    shapes = {}
-    handles = [module.register_forward_hook(
-        lambda m, inputs, output, name=name: shapes.__setitem__(name, getattr(output, "dim", lambda: 0)()))
-        for name, module in net.named_modules() if name]
-    try:
-        with evaluation_mode(net), torch.no_grad():
-            net(X)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return [name for name, dims in shapes.items() if dims == 4]
+    dims: dict[str, int] = {}
+    run_with_hooks(net, X, {name: module for name, module in net.named_modules() if name},
+                   lambda name, output: dims.__setitem__(name, getattr(output, "dim", lambda: 0)()))
+    return [name for name, d in dims.items() if d == 4]
 
 
 def saliency(net: nn.Module, X: torch.Tensor, target=None) -> torch.Tensor:
