@@ -96,8 +96,10 @@ def test_ctrl_c_then_resume_ends_where_an_uninterrupted_run_would(tmp_path, fash
 
     out = tmp_path / "interrupted"
     env = dict(os.environ, COURSEKIT_PROFILE="smoke", PYTHONUNBUFFERED="1")
+    # A runner started in the background (`nohup ... &`) ignores SIGINT, and Python then never turns it into
+    # KeyboardInterrupt: give the child the default action, as a terminal would.
     process = subprocess.Popen([*CLI, *args, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env)
+                               text=True, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in process.stdout:
         if line.startswith("epoch 1/3"):
             process.send_signal(signal.SIGINT)  # Ctrl-C during the second epoch
