@@ -98,6 +98,7 @@ def report() -> tuple[str, bool]:
     """The report as text, and whether every version is at least the declared minimum."""
     import torch
 
+    from . import allocator
     from .config import describe_profile, try_gpu
     from .data import DatasetNotFoundError, find_fashion_mnist
     from .fast_path import device_name
@@ -113,6 +114,7 @@ def report() -> tuple[str, bool]:
     except DatasetNotFoundError:
         lines.append("data:        Fashion-MNIST not found here; the first notebook downloads it (about 30 MB), or see "
                      "README, 'Where the data comes from'")
+    lines.append(f"memory:      {allocator.describe()}")
     lines.append(describe_profile())
     ok = all(row.status in ("ok", "newer than tested") for row in rows)
     newer = [row.name for row in rows if row.status == "newer than tested"]

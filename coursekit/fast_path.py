@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .allocator import reuse_freed_memory
 from .evaluate import autocast
 
 # A reduced precision must beat the fastest fp32 layout by this factor to be chosen: timings of a few steps
@@ -227,16 +228,8 @@ def choose_fast_path(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, precis
     if cache and key in (hit := _read_cache(path)):
         return FastPath(**{**hit[key], "cached": True})
 
-    probe = copy.deepcopy(net).to(device).train()
-    if len(candidates) > 1:
-        first = time_step(probe, X, y, *candidates[0], steps=1, timer=timer)
-        if first > _SLOW_STEP_SECONDS and len(X) > _SMALLEST_BATCH:
-            keep = max(_SMALLEST_BATCH, int(len(X) * _SLOW_STEP_SECONDS / first))
-            first *= keep / len(X)
-            X, y = X[:keep], y[:keep]
-        # Short steps are noisy: take more of them, up to about a third of a second per combination.
-        steps = max(steps, min(10, int(0.3 / max(first, 1e-6))))
-    timings = {label(p, c): time_step(probe, X, y, p, c, steps, timer) for p, c in candidates}
+    with reuse_freed_memory(device):  # as fit trains: the kernel's page zeroing would skew the comparison
+        timings = _time_candidates(net, X, y, candidates, steps, timer)
     speed = {pc: 1 / timings[label(*pc)] for pc in candidates}
     best = max(candidates, key=speed.get)
     fp32 = [pc for pc in candidates if pc[0] is None]
@@ -250,3 +243,18 @@ def choose_fast_path(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, precis
     if cache and not busy:
         _write_cache(path, key, {k: v for k, v in chosen.to_dict().items() if k not in ("cached", "busy")})
     return chosen
+
+
+def _time_candidates(net: nn.Module, X: torch.Tensor, y: torch.Tensor, candidates: list, steps: int,
+                     timer: Callable[[], float]) -> dict[str, float]:
+    """Seconds per training step of each ``(precision, channels_last)`` candidate, on a copy of ``net``."""
+    probe = copy.deepcopy(net).to(X.device).train()
+    if len(candidates) > 1:
+        first = time_step(probe, X, y, *candidates[0], steps=1, timer=timer)
+        if first > _SLOW_STEP_SECONDS and len(X) > _SMALLEST_BATCH:
+            keep = max(_SMALLEST_BATCH, int(len(X) * _SLOW_STEP_SECONDS / first))
+            first *= keep / len(X)
+            X, y = X[:keep], y[:keep]
+        # Short steps are noisy: take more of them, up to about a third of a second per combination.
+        steps = max(steps, min(10, int(0.3 / max(first, 1e-6))))
+    return {label(p, c): time_step(probe, X, y, p, c, steps, timer) for p, c in candidates}

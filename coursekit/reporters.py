@@ -187,3 +187,16 @@ def terminal_reporters() -> list[Reporter]:
 def default_reporters() -> list[Reporter]:
     """:func:`notebook_reporters` in Jupyter, :func:`terminal_reporters` elsewhere."""
     return notebook_reporters() if in_notebook() else terminal_reporters()
+
+
+def end_all(reporters: list[Reporter], run: Run) -> None:
+    """Every reporter's ``on_end``, even after one fails (a second Ctrl-C while files are written): a progress
+    bar still closes; the first failure is raised afterwards."""
+    failure = None
+    for reporter in reporters:
+        try:
+            reporter.on_end(run)
+        except BaseException as error:  # noqa: BLE001 - re-raised below, after the others have run
+            failure = failure or error
+    if failure is not None:
+        raise failure

@@ -8,7 +8,8 @@ never lose work:
 * the history survives: Ctrl-C returns what was trained so far, a NaN loss
   raises :class:`TrainingDiverged` carrying the history, and with
   ``checkpoint=`` every finished epoch is saved atomically;
-* mixed precision and ``channels_last`` are one option away.
+* mixed precision and ``channels_last`` are one option away;
+* on a CPU, the memory of freed tensors is kept for the next step (:mod:`coursekit.allocator`).
 
 The settings of a run are one :class:`TrainOptions`, validated when it is
 made; what the run shows (live curves, a progress bar, lines, files) is up to
@@ -28,6 +29,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .allocator import reuse_freed_memory
 from .checkpoint import (CheckpointError, check_resume, check_writable, checkpoint_info, load_checkpoint, run_settings,
                          save_checkpoint)
 from .config import check_device, seed_everything
@@ -37,7 +39,7 @@ from .fast_path import FastPath, check_precision, choose_fast_path
 from .history import History
 from .init import INITS, has_lazy, init_weights
 from .inspect.probe import check_module
-from .reporters import Reporter, Run, default_reporters
+from .reporters import Reporter, Run, default_reporters, end_all
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 SCHEDULES = ("step", "cosine", "onecycle")
@@ -282,10 +284,16 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
     its share of every batch (so the global batch stays the loader's batch
     size), metrics are summed over processes, and only rank 0 reports and saves.
     """
+    device = check_device(device)
+    with reuse_freed_memory(device):  # on a CPU, large activations are not mapped afresh at every step
+        return _fit(net, train_iter, test_iter, options, device, reporters)
+
+
+def _fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: torch.device,
+         reporters: list[Reporter] | None) -> History:
     check_module(net, "fit")
     if not isinstance(options, TrainOptions):
         raise TypeError(f"options must be a TrainOptions (e.g. recipe.options()), got {type(options).__name__}.")
-    device = check_device(device)
     if options.compile:
         check_compilable(device)
     if not hasattr(train_iter, "__len__"):
@@ -439,21 +447,8 @@ def fit(net: nn.Module, train_iter, test_iter, options: TrainOptions, device: to
         # The layout was a speed-up for training; the learner's network goes back to PyTorch's default, which
         # every other tool expects (torch.nn.utils.prune's parameters_to_vector, for one, cannot view it).
         net.to(memory_format=torch.contiguous_format)
-        _end_all(reporters, run)
+        end_all(reporters, run)
     return history
-
-
-def _end_all(reporters: list[Reporter], run: Run) -> None:
-    """Every reporter's ``on_end``, even after one fails (a second Ctrl-C while files are written): a progress
-    bar still closes; the first failure is raised afterwards."""
-    failure = None
-    for reporter in reporters:
-        try:
-            reporter.on_end(run)
-        except BaseException as error:  # noqa: BLE001 - re-raised below, after the others have run
-            failure = failure or error
-    if failure is not None:
-        raise failure
 
 
 def _diverged_message(first: float, peak: float, epoch: int, batch: int, lr: float, done: int) -> str:

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..allocator import reuse_freed_memory
 from ..config import try_gpu
 from ..data import TEXT_LABELS, DeviceLoader, check_count, read_fashion_mnist, subset_indices
 from ..evaluate import autocast
@@ -332,10 +333,11 @@ class Trainer(HyperParameters):
         self.train_batch_idx = 0
         self.val_batch_idx = 0
         self.interrupted = False
-        self._choose_fast_path()
         try:
-            for self.epoch in range(self.max_epochs):
-                self.fit_epoch()
+            with reuse_freed_memory(self.device):
+                self._choose_fast_path()
+                for self.epoch in range(self.max_epochs):
+                    self.fit_epoch()
         except KeyboardInterrupt:
             self.interrupted = True
             print(f"Interrupted in epoch {self.epoch + 1}: the model keeps what it learned so far.", flush=True)
