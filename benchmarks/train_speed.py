@@ -19,7 +19,8 @@ For each model, on the same real Fashion-MNIST subset, batch size, epochs and de
   (its wall time includes the compilation, as a learner's would);
 * ``coursekit-glibc-default``: the first with ``COURSEKIT_REUSE_FREED_MEMORY=0``,
   so that glibc maps and zeroes the large activations afresh at every step
-  (:mod:`coursekit.allocator`);
+  (:mod:`coursekit.allocator`). After an earlier row, glibc's threshold for that
+  is 32 MB, where its heuristic settles; a fresh process starts lower and is slower;
 * ``d2l``: the real ``d2l`` package's ``load_data_fashion_mnist`` + ``train_ch6``
   (install it with ``pip install --no-deps d2l==1.0.3`` and ``pip install -e ".[baseline]"``);
 * ``plain``: torchvision's dataset and ``DataLoader`` with a minimal PyTorch loop.

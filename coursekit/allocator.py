@@ -5,7 +5,8 @@ seen one freed, every block over 128 kB) with a fresh ``mmap`` and hands it
 back to the operating system as soon as it is freed. A training step allocates
 and frees the same large activations every time, so the kernel maps and zeroes
 them again at every step: AlexNet at 224, whose largest activation is 72 MB in
-bf16, trained 1.06-1.18x faster on a 2-core AMD EPYC with the memory kept, and
+bf16, trained 1.30x faster on a 2-core AMD EPYC with the memory kept in a
+fresh process (1.06-1.18x once a first run has settled glibc's threshold), and
 its page faults fell tenfold (README, "Speed"). Networks whose activations
 stay under 32 MB gain nothing, as glibc keeps those blocks anyway.
 PyTorch's own tuning guide recommends a caching allocator (jemalloc
