@@ -180,11 +180,12 @@ WAYS = {
 _TORCHVISION_WAYS = {"d2l", "plain"}
 
 
-def matmul_rate(device: torch.device, dtype: torch.dtype, sizes=(1024, 2048, 4096), repeats: int = 5) -> float:
+def matmul_rate(device: torch.device, dtype: torch.dtype, sizes=(1024, 2048), repeats: int = 5) -> float:
     """FLOP/s of the device's fastest square matrix product in ``dtype``: the roofline of its arithmetic.
 
-    The best over a few sizes and repeats: the library's rate depends on the size (on a 2-core AMD EPYC
-    bf16 ran at 935, 881 and 811 GFLOP/s for 1024, 2048 and 4096), and the roofline is the best it can do.
+    The best over two sizes and repeats: the library's rate depends on the size (on a 2-core AMD EPYC
+    bf16 ran at 935, 881 and 811 GFLOP/s for 1024, 2048 and 4096, so larger sizes would only cost time),
+    and the roofline is the best it can do.
     """
     best = 0.0
     for size in sizes:
