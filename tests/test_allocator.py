@@ -1,7 +1,10 @@
 """reuse_freed_memory: glibc serves large blocks from its heap while training on a CPU, and maps them again after."""
 
-import ctypes
+import os
 import platform
+import subprocess
+import sys
+import textwrap
 
 import pytest
 import torch
@@ -14,44 +17,85 @@ glibc = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0
                            reason="mallopt is glibc's; other C libraries allocate their own way")
 
 
+# Whether glibc maps a block depends on the heap's history too (a large free chunk left by earlier tests serves
+# a large request without mapping), so the allocation itself is watched in a fresh interpreter.
+PRELUDE = """
+import ctypes, torch
+from coursekit import allocator
+
 class MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in
-                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
-                 "keepcost")]
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                     "fsmblks", "uordblks", "fordblks", "keepcost")]
 
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = MallInfo2
+cpu = torch.device("cpu")
 
-def mapped_bytes_of_a_big_tensor() -> int:
-    """How many more bytes glibc holds in mmap'd blocks while a 64 MB tensor is alive."""
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = MallInfo2
+def mapped():
+    # How many more bytes glibc holds in mmap'd blocks while a 64 MB tensor (over its largest threshold) lives.
     before = libc.mallinfo2().hblkhd
-    big = torch.empty(16 * 1024 * 1024)  # 64 MB: over glibc's largest mmap threshold
+    big = torch.empty(16 * 1024 * 1024)
     during = libc.mallinfo2().hblkhd
     del big
-    return during - before
+    print(during - before)
+"""
+BIG = 64 * 1024 * 1024
+
+
+def in_a_fresh_interpreter(code: str, **env: str) -> list[int]:
+    """The numbers ``code`` prints, run after PRELUDE in a new Python."""
+    result = subprocess.run([sys.executable, "-c", PRELUDE + textwrap.dedent(code)], capture_output=True, text=True,
+                            env={**os.environ, **env}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return [int(line) for line in result.stdout.split()]
 
 
 @glibc
 def test_a_big_tensor_comes_from_the_heap_inside_and_from_mmap_outside():
-    assert mapped_bytes_of_a_big_tensor() >= 64 * 1024 * 1024
-    with allocator.reuse_freed_memory(torch.device("cpu")) as acted:
-        assert acted
-        assert mapped_bytes_of_a_big_tensor() == 0
-    assert mapped_bytes_of_a_big_tensor() >= 64 * 1024 * 1024  # glibc's behaviour is back
+    before, inside, after = in_a_fresh_interpreter("""
+        mapped()
+        with allocator.reuse_freed_memory(cpu) as acted:
+            assert acted
+            mapped()
+        mapped()
+    """)
+    assert before >= BIG and inside == 0 and after >= BIG  # glibc's behaviour is back afterwards
 
 
 @glibc
 def test_nested_uses_restore_only_at_the_outermost_exit():
-    cpu = torch.device("cpu")
-    with allocator.reuse_freed_memory(cpu):
+    between, after = in_a_fresh_interpreter("""
         with allocator.reuse_freed_memory(cpu):
-            pass
-        assert mapped_bytes_of_a_big_tensor() == 0  # the inner exit did not switch it off
-    assert mapped_bytes_of_a_big_tensor() > 0
+            with allocator.reuse_freed_memory(cpu):
+                pass
+            mapped()
+        mapped()
+    """)
+    assert between == 0 and after >= BIG
 
 
 @glibc
-def test_fit_trains_with_it_and_leaves_it_off(monkeypatch):
+def test_fit_leaves_it_off():
+    (after,) = in_a_fresh_interpreter("""
+        import coursekit as ck
+        X, y = torch.randn(16, 4), torch.randint(0, 2, (16,))
+        ck.fit(torch.nn.Linear(4, 2), [(X, y)], [(X, y)], ck.TrainOptions(1, 0.1), "cpu", reporters=[])
+        mapped()
+    """)
+    assert after >= BIG
+
+
+@glibc
+def test_switched_off_by_the_environment():
+    acted, inside = in_a_fresh_interpreter("""
+        with allocator.reuse_freed_memory(cpu) as acted:
+            print(int(acted))
+            mapped()
+    """, **{allocator.ENV: "0"})
+    assert acted == 0 and inside >= BIG
+
+
+def test_fit_trains_with_it(monkeypatch):
     seen = []
     real = allocator.reuse_freed_memory
 
@@ -63,15 +107,6 @@ def test_fit_trains_with_it_and_leaves_it_off(monkeypatch):
     X, y = torch.randn(16, 4), torch.randint(0, 2, (16,))
     ck.fit(nn.Linear(4, 2), [(X, y)], [(X, y)], ck.TrainOptions(1, 0.1), "cpu", reporters=[])
     assert seen == ["cpu"]
-    assert mapped_bytes_of_a_big_tensor() > 0
-
-
-@glibc
-def test_switched_off_by_the_environment(monkeypatch):
-    monkeypatch.setenv(allocator.ENV, "0")
-    with allocator.reuse_freed_memory(torch.device("cpu")) as acted:
-        assert not acted
-        assert mapped_bytes_of_a_big_tensor() > 0
 
 
 def test_a_gpu_or_meta_device_is_left_alone():
