@@ -45,6 +45,7 @@ import gzip
 import io
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -245,18 +246,22 @@ def layer_rows(name: str, resize: int, batch_size: int, device: torch.device, pr
     def timed(step) -> tuple[int, float]:
         counter = FlopCounterMode(display=False)
         with counter:
-            step()
+            step()  # also the warm-up
         times = []
-        for _ in range(4):
+        for _ in range(3):
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
             start = time.perf_counter()
             step()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             times.append(time.perf_counter() - start)
-        return int(counter.get_total_flops()), sorted(times)[1]  # the median of the last three
+        return int(counter.get_total_flops()), statistics.median(times)
 
+    names = {module: name for name, module in layers}
     rows = []
-    for i, (layer, module) in enumerate(sorted(layers, key=lambda pair: list(shapes).index(pair[1]))):
+    for i, module in enumerate(shapes):  # in the order the forward pass called them
+        layer = names[module]
         x = torch.randn(batch_size, *shapes[module][1:], device=device)
         x = x.contiguous(memory_format=memory_format) if x.dim() == 4 else x
         x.requires_grad_(i > 0)  # training computes no gradient for the images themselves
